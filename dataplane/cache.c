@@ -1,0 +1,409 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "cache.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+struct cache {
+	int refs; /* atomic */
+	struct cache_file *files; /* sorted by name (strcmp) */
+	uint32_t *by_folded_name;  /* indices into files, sorted by strcasecmp */
+	size_t n_files;
+	uint64_t budget;
+	uint64_t used; /* file bytes plus netascii copies */
+	struct cache_stats stats;
+	struct cache_allocator allocator;
+};
+
+struct loader {
+	int root_fd;
+	struct cache *cache;
+	size_t capacity;
+	uint64_t total_bytes; /* including files not read once over budget */
+	bool over_budget;
+	int error;
+	char *err;
+	size_t err_len;
+};
+
+static void set_error(struct loader *l, int error, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (l->error)
+		return;
+	l->error = error;
+	va_start(ap, fmt);
+	vsnprintf(l->err, l->err_len, fmt, ap);
+	va_end(ap);
+}
+
+static int open_beneath(int dir_fd, const char *path, int flags, uint64_t resolve)
+{
+	struct open_how how = { .flags = (uint64_t)(flags | O_CLOEXEC), .resolve = resolve };
+
+	return (int)syscall(SYS_openat2, dir_fd, path, &how, sizeof(how));
+}
+
+static void free_files(struct cache *c)
+{
+	for (size_t i = 0; i < c->n_files; i++) {
+		c->allocator.free(c->allocator.ctx, (void *)c->files[i].data);
+		if (c->files[i].netascii)
+			c->allocator.free(c->allocator.ctx, (void *)c->files[i].netascii);
+		free((void *)c->files[i].name);
+	}
+	free(c->files);
+	free(c->by_folded_name);
+	free(c);
+}
+
+static int read_all(int fd, uint8_t *buf, uint64_t size, uint64_t *got)
+{
+	*got = 0;
+	while (*got < size) {
+		ssize_t n = pread(fd, buf + *got, size - *got, (off_t)*got);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return -errno;
+		if (n == 0)
+			break; /* truncated while we read: keep what is there */
+		*got += (uint64_t)n;
+	}
+	return 0;
+}
+
+static void add_file(struct loader *l, const char *name, int fd, uint64_t size)
+{
+	struct cache *c = l->cache;
+	struct cache_file *f;
+	uint8_t *data;
+	uint64_t got;
+	int r;
+
+	l->total_bytes += size;
+	if (l->total_bytes > c->budget)
+		l->over_budget = true;
+	if (l->over_budget)
+		return; /* keep walking only to report the total */
+
+	if (c->n_files == l->capacity) {
+		size_t cap = l->capacity ? l->capacity * 2 : 64;
+		struct cache_file *grown = realloc(c->files, cap * sizeof(*grown));
+
+		if (!grown) {
+			set_error(l, -ENOMEM, "out of memory listing files");
+			return;
+		}
+		c->files = grown;
+		l->capacity = cap;
+	}
+	/* One byte minimum so that empty files still have a distinct buffer. */
+	data = c->allocator.alloc(c->allocator.ctx, size ? size : 1);
+	if (!data) {
+		set_error(l, -ENOMEM, "cannot allocate %llu bytes for %s (hugepages exhausted?)",
+			  (unsigned long long)size, name);
+		return;
+	}
+	r = read_all(fd, data, size, &got);
+	if (r < 0) {
+		c->allocator.free(c->allocator.ctx, data);
+		c->stats.skipped_unreadable++;
+		return;
+	}
+	f = &c->files[c->n_files];
+	*f = (struct cache_file){ .name = strdup(name), .data = data, .size = got };
+	if (!f->name) {
+		c->allocator.free(c->allocator.ctx, data);
+		set_error(l, -ENOMEM, "out of memory");
+		return;
+	}
+	c->n_files++;
+	c->used += got;
+	c->stats.files++;
+	c->stats.bytes += got;
+}
+
+static void walk(struct loader *l, const char *rel, int depth);
+
+/* Opens one entry beneath the root and dispatches on what it really is: the
+ * directory entry type cannot be trusted for symlinks or DT_UNKNOWN file systems. */
+static void visit(struct loader *l, const char *rel, unsigned char d_type, int depth)
+{
+	struct stat st;
+	int fd;
+
+	if (d_type == DT_DIR) {
+		walk(l, rel, depth + 1);
+		return;
+	}
+	if (d_type != DT_REG && d_type != DT_LNK && d_type != DT_UNKNOWN) {
+		l->cache->stats.skipped_special++;
+		return;
+	}
+	/* O_NONBLOCK: opening a FIFO must not wait for a writer. */
+	fd = open_beneath(l->root_fd, rel, O_RDONLY | O_NOCTTY | O_NONBLOCK,
+			  RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS);
+	if (fd < 0) {
+		if (errno == EXDEV || errno == ELOOP)
+			l->cache->stats.skipped_outside_root++;
+		else
+			l->cache->stats.skipped_unreadable++;
+		return;
+	}
+	if (fstat(fd, &st) < 0) {
+		l->cache->stats.skipped_unreadable++;
+	} else if (S_ISREG(st.st_mode)) {
+		add_file(l, rel, fd, (uint64_t)st.st_size);
+	} else if (S_ISDIR(st.st_mode) && d_type == DT_UNKNOWN) {
+		close(fd);
+		walk(l, rel, depth + 1);
+		return;
+	} else {
+		l->cache->stats.skipped_special++; /* including symlinks to directories */
+	}
+	close(fd);
+}
+
+static void walk(struct loader *l, const char *rel, int depth)
+{
+	char child[CACHE_NAME_MAX + 1];
+	struct dirent *de;
+	DIR *dir;
+	int fd;
+
+	if (depth > CACHE_DEPTH_MAX) {
+		l->cache->stats.skipped_unreadable++;
+		return;
+	}
+	fd = open_beneath(l->root_fd, rel[0] ? rel : ".", O_RDONLY | O_DIRECTORY,
+			  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+	if (fd < 0 || !(dir = fdopendir(fd))) {
+		if (fd >= 0)
+			close(fd);
+		if (depth == 0)
+			set_error(l, -errno, "cannot read the TFTP root: %s", strerror(errno));
+		else
+			l->cache->stats.skipped_unreadable++;
+		return;
+	}
+	while (!l->error && (de = readdir(dir))) {
+		int n;
+
+		if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+			continue;
+		n = rel[0] ? snprintf(child, sizeof(child), "%s/%s", rel, de->d_name)
+			   : snprintf(child, sizeof(child), "%s", de->d_name);
+		if (n < 0 || (size_t)n >= sizeof(child)) {
+			l->cache->stats.skipped_unreadable++;
+			continue;
+		}
+		visit(l, child, de->d_type, depth);
+	}
+	closedir(dir);
+}
+
+static int cmp_name(const void *a, const void *b)
+{
+	return strcmp(((const struct cache_file *)a)->name, ((const struct cache_file *)b)->name);
+}
+
+static int cmp_folded_index(const void *a, const void *b, void *files)
+{
+	const struct cache_file *f = files;
+
+	return strcasecmp(f[*(const uint32_t *)a].name, f[*(const uint32_t *)b].name);
+}
+
+static void mib(uint64_t bytes, char *out, size_t len)
+{
+	snprintf(out, len, "%.1f MiB", (double)bytes / (1024.0 * 1024.0));
+}
+
+int cache_load(const char *root, uint64_t budget, const struct cache_allocator *allocator,
+	       struct cache **out, char *err, size_t err_len)
+{
+	struct loader l = { .err = err, .err_len = err_len };
+	struct cache *c = calloc(1, sizeof(*c));
+
+	if (!c) {
+		snprintf(err, err_len, "out of memory");
+		return -ENOMEM;
+	}
+	c->refs = 1;
+	c->budget = budget;
+	c->allocator = *allocator;
+	l.cache = c;
+
+	l.root_fd = open(root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (l.root_fd < 0) {
+		int e = -errno;
+
+		snprintf(err, err_len, "TFTP root %s: %s", root, strerror(errno));
+		free(c);
+		return e;
+	}
+	walk(&l, "", 0);
+	close(l.root_fd);
+
+	if (!l.error && l.over_budget) {
+		char have[32], allowed[32];
+
+		mib(l.total_bytes, have, sizeof(have));
+		mib(budget, allowed, sizeof(allowed));
+		set_error(&l, -ENOSPC,
+			  "image cache budget exceeded: %s holds %s, the budget is %s "
+			  "(raise --cache-mb or remove files from the root)",
+			  root, have, allowed);
+	}
+	if (l.error) {
+		free_files(c);
+		return l.error;
+	}
+
+	qsort(c->files, c->n_files, sizeof(*c->files), cmp_name);
+	c->by_folded_name = malloc((c->n_files ? c->n_files : 1) * sizeof(uint32_t));
+	if (!c->by_folded_name) {
+		free_files(c);
+		snprintf(err, err_len, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < c->n_files; i++)
+		c->by_folded_name[i] = (uint32_t)i;
+	qsort_r(c->by_folded_name, c->n_files, sizeof(uint32_t), cmp_folded_index, c->files);
+	*out = c;
+	return 0;
+}
+
+void cache_ref(struct cache *c)
+{
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_RELAXED);
+}
+
+void cache_unref(struct cache *c)
+{
+	if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		free_files(c);
+}
+
+const struct cache_stats *cache_stats(const struct cache *c)
+{
+	return &c->stats;
+}
+
+uint64_t cache_budget(const struct cache *c)
+{
+	return c->budget;
+}
+
+enum cache_name_status cache_normalize_name(const char *name, size_t len, char *out)
+{
+	size_t o = 0, i = 0;
+
+	while (i < len) {
+		size_t start, clen;
+
+		while (i < len && (name[i] == '/' || name[i] == '\\'))
+			i++;
+		start = i;
+		while (i < len && name[i] != '/' && name[i] != '\\') {
+			if ((unsigned char)name[i] < 0x20 || name[i] == 0x7f)
+				return CACHE_NAME_BAD_CHAR;
+			i++;
+		}
+		clen = i - start;
+		if (clen == 0 || (clen == 1 && name[start] == '.'))
+			continue;
+		if (clen == 2 && name[start] == '.' && name[start + 1] == '.')
+			return CACHE_NAME_TRAVERSAL;
+		if (o + (o ? 1 : 0) + clen > CACHE_NAME_MAX)
+			return CACHE_NAME_TOO_LONG;
+		if (o)
+			out[o++] = '/';
+		memcpy(out + o, name + start, clen);
+		o += clen;
+	}
+	out[o] = '\0';
+	return o ? CACHE_NAME_OK : CACHE_NAME_EMPTY;
+}
+
+const struct cache_file *cache_find(const struct cache *c, const char *name)
+{
+	size_t lo = 0, hi = c->n_files;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		int d = strcmp(name, c->files[mid].name);
+
+		if (d == 0)
+			return &c->files[mid];
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	lo = 0;
+	hi = c->n_files;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct cache_file *f = &c->files[c->by_folded_name[mid]];
+		int d = strcasecmp(name, f->name);
+
+		if (d == 0)
+			return f;
+		if (d < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+int cache_file_netascii(struct cache *c, const struct cache_file *cfile, const uint8_t **data,
+			uint64_t *size)
+{
+	struct cache_file *f = &c->files[cfile - c->files];
+	uint64_t n = 0, o = 0;
+	uint8_t *out;
+
+	if (!f->netascii) {
+		for (uint64_t i = 0; i < f->size; i++)
+			n += (f->data[i] == '\n' || f->data[i] == '\r') ? 2 : 1;
+		if (c->used + n > c->budget)
+			return -ENOSPC;
+		out = c->allocator.alloc(c->allocator.ctx, n ? n : 1);
+		if (!out)
+			return -ENOMEM;
+		for (uint64_t i = 0; i < f->size; i++) {
+			uint8_t b = f->data[i];
+
+			if (b == '\n') {
+				out[o++] = '\r';
+				out[o++] = '\n';
+			} else if (b == '\r') {
+				out[o++] = '\r';
+				out[o++] = '\0';
+			} else {
+				out[o++] = b;
+			}
+		}
+		f->netascii = out;
+		f->netascii_size = n;
+		c->used += n;
+	}
+	*data = f->netascii;
+	*size = f->netascii_size;
+	return 0;
+}

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * stampede-dataplane: one DPDK port, one polling loop.
+ *
+ * The loop is the l2fwd shape: receive a burst, hand each datagram to its
+ * protocol, flush the TX buffer, fire due timers. Everything slow happens on
+ * the control thread (control_channel.c): reading the TFTP root for a reload,
+ * answering stats requests. A new cache version reaches the loop through one
+ * atomic pointer; the loop swaps it in between bursts.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <net/if.h>
+#include <arpa/inet.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <rte_common.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_prefetch.h>
+
+#include "cache.h"
+#include "control_channel.h"
+#include "iface.h"
+#include "net.h"
+#include "options.h"
+#include "port.h"
+#include "tftp_packet.h"
+#include "tftp_server.h"
+#include "xdp_maps.h"
+
+#define BURST_SIZE        32
+#define MBUF_COUNT        16383 /* 2^n - 1 is the mempool's optimum */
+#define MBUF_CACHE        256
+#define TICK_INTERVAL_US  1000
+/* After this many empty polls in a row the loop naps, so an idle server does not
+ * burn its core; under load it never sleeps. */
+#define IDLE_POLLS_BEFORE_NAP 1024
+#define IDLE_NAP_NS           50000
+
+#define DP_COUNTERS(X)                                                                  \
+	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes) X(tx_dropped) X(cache_swaps)
+
+struct dp_counters {
+#define DP_COUNTER_FIELD(name) uint64_t name;
+	DP_COUNTERS(DP_COUNTER_FIELD)
+#undef DP_COUNTER_FIELD
+	uint64_t drops[NET_DROP_COUNT];
+};
+
+struct dataplane {
+	struct dp_options opts;
+	uint16_t port_id;
+	struct net_endpoint self;
+	struct rte_mempool *pool;
+	struct rte_eth_dev_tx_buffer *tx_buffer;
+	uint16_t ip_id;
+	struct tftp_server *tftp;
+	struct dp_counters counters;
+	struct xdp_maps xdp;
+	bool have_xdp;
+	/* Cache versions: the control thread keeps `latest` (one reference) and
+	 * hands the loop another reference through `pending`. */
+	struct cache *latest;
+	struct cache *pending;
+	uint64_t reloads_ok, reloads_failed;
+	uint64_t tsc_hz;
+};
+
+static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static void on_hup(int sig)
+{
+	(void)sig;
+	reload_requested = 1;
+}
+
+static void *hugepage_alloc(void *ctx, size_t size)
+{
+	(void)ctx;
+	return rte_malloc_socket("stampede_image", size, RTE_CACHE_LINE_SIZE, SOCKET_ID_ANY);
+}
+
+static void hugepage_free(void *ctx, void *ptr)
+{
+	(void)ctx;
+	rte_free(ptr);
+}
+
+static const struct cache_allocator hugepage_allocator = { hugepage_alloc, hugepage_free, NULL };
+
+static uint8_t *tx_alloc(void *ctx, void **pkt)
+{
+	struct dataplane *dp = ctx;
+	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
+
+	if (!m)
+		return NULL;
+	*pkt = m;
+	return rte_pktmbuf_mtod(m, uint8_t *) + NET_UDP_HEADERS_LEN;
+}
+
+static void tx_send(void *ctx, void *pkt, const struct net_endpoint *to, uint16_t src_port, size_t len)
+{
+	struct dataplane *dp = ctx;
+	struct rte_mbuf *m = pkt;
+	struct net_endpoint src = dp->self;
+	size_t frame_len;
+
+	src.port = src_port;
+	frame_len = net_build_udp(rte_pktmbuf_mtod(m, uint8_t *), &src, to, dp->ip_id++, len);
+	m->data_len = (uint16_t)frame_len;
+	m->pkt_len = (uint32_t)frame_len;
+	dp->counters.tx_packets++;
+	dp->counters.tx_bytes += frame_len;
+	rte_eth_tx_buffer(dp->port_id, 0, dp->tx_buffer, m);
+}
+
+static uint64_t now_us(const struct dataplane *dp)
+{
+	return (uint64_t)((unsigned __int128)rte_get_tsc_cycles() * 1000000u / dp->tsc_hz);
+}
+
+static void handle_frame(struct dataplane *dp, struct rte_mbuf *m, uint64_t now)
+{
+	struct net_udp_datagram d;
+	enum net_drop r;
+
+	dp->counters.rx_packets++;
+	dp->counters.rx_bytes += rte_pktmbuf_pkt_len(m);
+	r = m->nb_segs == 1 ? net_parse_udp(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &d)
+			    : NET_DROP_bad_ip_length; /* our MTU never needs chained mbufs */
+	if (r == NET_OK && d.dst.ip != dp->self.ip)
+		r = NET_DROP_not_for_us; /* includes broadcasts until the DHCP responder is here */
+	if (r == NET_OK && !tftp_server_owns_port(dp->tftp, d.dst.port))
+		r = NET_DROP_no_handler;
+	if (r != NET_OK) {
+		dp->counters.drops[r]++;
+		return;
+	}
+	tftp_server_input(dp->tftp, &d.src, d.dst.port, d.payload, d.payload_len, now);
+}
+
+static void swap_in_pending_cache(struct dataplane *dp)
+{
+	struct cache *next = __atomic_exchange_n(&dp->pending, NULL, __ATOMIC_ACQ_REL);
+
+	if (!next)
+		return;
+	tftp_server_set_cache(dp->tftp, next); /* the server takes its own reference */
+	cache_unref(next);
+	dp->counters.cache_swaps++;
+}
+
+static void run_loop(struct dataplane *dp)
+{
+	struct rte_mbuf *burst[BURST_SIZE];
+	uint64_t next_tick = 0;
+	unsigned idle = 0;
+
+	while (!stop_requested) {
+		uint64_t now = now_us(dp);
+		uint16_t n = rte_eth_rx_burst(dp->port_id, 0, burst, BURST_SIZE);
+
+		for (uint16_t i = 0; i < n; i++) {
+			if (i + 1 < n)
+				rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void *));
+			handle_frame(dp, burst[i], now);
+		}
+		if (n)
+			rte_pktmbuf_free_bulk(burst, n);
+		if (now >= next_tick) {
+			swap_in_pending_cache(dp);
+			tftp_server_tick(dp->tftp, now);
+			next_tick = now + TICK_INTERVAL_US;
+		}
+		rte_eth_tx_buffer_flush(dp->port_id, 0, dp->tx_buffer);
+
+		if (n) {
+			idle = 0;
+		} else if (++idle >= IDLE_POLLS_BEFORE_NAP) {
+			struct timespec nap = { .tv_nsec = IDLE_NAP_NS };
+
+			nanosleep(&nap, NULL);
+		}
+	}
+}
+
+/* ---- control thread callbacks ---- */
+
+static void print_stats(void *ctx, FILE *out)
+{
+	struct dataplane *dp = ctx;
+	const struct tftp_counters *t = tftp_server_counters(dp->tftp);
+	struct cache *latest = __atomic_load_n(&dp->latest, __ATOMIC_ACQUIRE);
+	static const char *const verdict_names[] = SP_XDP_VERDICT_NAMES;
+
+#define PRINT_DP(name) fprintf(out, #name " %llu\n", (unsigned long long)dp->counters.name);
+	DP_COUNTERS(PRINT_DP)
+#undef PRINT_DP
+	for (int r = 1; r < NET_DROP_COUNT; r++)
+		fprintf(out, "drop_%s %llu\n", net_drop_name(r), (unsigned long long)dp->counters.drops[r]);
+#define PRINT_TFTP(name, help) fprintf(out, "tftp_" #name " %llu\n", (unsigned long long)t->name);
+	TFTP_COUNTERS(PRINT_TFTP)
+#undef PRINT_TFTP
+	fprintf(out, "tftp_active_sessions %u\n", tftp_server_active_sessions(dp->tftp));
+	if (latest) {
+		const struct cache_stats *cs = cache_stats(latest);
+
+		fprintf(out, "cache_files %llu\ncache_bytes %llu\ncache_budget_bytes %llu\n",
+			(unsigned long long)cs->files, (unsigned long long)cs->bytes,
+			(unsigned long long)cache_budget(latest));
+		fprintf(out, "cache_skipped_outside_root %llu\ncache_skipped_special %llu\n"
+			     "cache_skipped_unreadable %llu\n",
+			(unsigned long long)cs->skipped_outside_root, (unsigned long long)cs->skipped_special,
+			(unsigned long long)cs->skipped_unreadable);
+	}
+	fprintf(out, "cache_reloads_ok %llu\ncache_reloads_failed %llu\n", (unsigned long long)dp->reloads_ok,
+		(unsigned long long)dp->reloads_failed);
+	if (dp->have_xdp) {
+		uint64_t verdicts[SP_XDP_VERDICT_COUNT];
+
+		if (xdp_maps_read_verdicts(&dp->xdp, verdicts) == 0)
+			for (int v = 0; v < SP_XDP_VERDICT_COUNT; v++)
+				fprintf(out, "xdp_%s %llu\n", verdict_names[v], (unsigned long long)verdicts[v]);
+	}
+}
+
+static int load_cache(struct dataplane *dp, struct cache **out, char *msg, size_t len)
+{
+	return cache_load(dp->opts.tftp_root, (uint64_t)dp->opts.cache_mb << 20, &hugepage_allocator, out, msg,
+			  len);
+}
+
+static void describe_cache(const struct cache *c, const char *root, char *msg, size_t len)
+{
+	const struct cache_stats *s = cache_stats(c);
+
+	snprintf(msg, len, "%llu files, %.1f MiB from %s (skipped: %llu outside the root, %llu special, %llu unreadable)",
+		 (unsigned long long)s->files, (double)s->bytes / 1048576.0, root,
+		 (unsigned long long)s->skipped_outside_root, (unsigned long long)s->skipped_special,
+		 (unsigned long long)s->skipped_unreadable);
+}
+
+static int reload_cache(void *ctx, char *msg, size_t len)
+{
+	struct dataplane *dp = ctx;
+	struct cache *fresh, *previous;
+	int r = load_cache(dp, &fresh, msg, len);
+
+	if (r < 0) {
+		dp->reloads_failed++;
+		return r;
+	}
+	cache_ref(fresh); /* one for `latest`, one for the loop */
+	previous = __atomic_exchange_n(&dp->pending, fresh, __ATOMIC_ACQ_REL);
+	cache_unref(previous); /* a version the loop never picked up */
+	previous = __atomic_exchange_n(&dp->latest, fresh, __ATOMIC_ACQ_REL);
+	cache_unref(previous);
+	dp->reloads_ok++;
+	describe_cache(fresh, dp->opts.tftp_root, msg, len);
+	return 0;
+}
+
+/* ---- start-up ---- */
+
+static const char *default_xdp_prog(char *buf, size_t len)
+{
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return "bpf/stampede_xdp.bpf.o";
+	exe[n] = '\0';
+	slash = strrchr(exe, '/');
+	if (slash)
+		*slash = '\0';
+	if ((size_t)snprintf(buf, len, "%.*s/bpf/stampede_xdp.bpf.o", PATH_MAX - 32, exe) >= len)
+		return "bpf/stampede_xdp.bpf.o";
+	return buf;
+}
+
+static int resolve_addresses(struct dataplane *dp, char *err, size_t len)
+{
+	unsigned mtu = dp->opts.mtu;
+	struct in_addr a;
+	int r;
+
+	if (dp->opts.addr) {
+		if (inet_pton(AF_INET, dp->opts.addr, &a) != 1) {
+			snprintf(err, len, "--addr %s: not an IPv4 address", dp->opts.addr);
+			return -EINVAL;
+		}
+		dp->self.ip = a.s_addr;
+	} else if ((r = iface_ipv4(dp->opts.iface, &dp->self.ip)) < 0) {
+		snprintf(err, len, "interface %s has no IPv4 address: give it one (ip addr add ...) or pass --addr",
+			 dp->opts.iface);
+		return r;
+	}
+	if (!mtu && (r = iface_mtu(dp->opts.iface, &mtu)) < 0) {
+		snprintf(err, len, "cannot read the MTU of %s: %s", dp->opts.iface, strerror(-r));
+		return r;
+	}
+	{
+		/* RFC 2348: a block must fit one datagram: MTU - IPv4 20 - UDP 8 - TFTP 4. */
+		size_t room = rte_pktmbuf_data_room_size(dp->pool) - RTE_PKTMBUF_HEADROOM - NET_UDP_HEADERS_LEN -
+			      TFTP_HEADER_LEN;
+		unsigned max = mtu - 32;
+
+		if (max > room)
+			max = (unsigned)room;
+		if (max > TFTP_BLKSIZE_MAX)
+			max = TFTP_BLKSIZE_MAX;
+		dp->opts.tftp.max_blksize = (uint16_t)max;
+	}
+	return 0;
+}
+
+static void configure_xdp(struct dataplane *dp)
+{
+	struct sp_xdp_config cfg = {
+		.server_ip = dp->self.ip,
+		.tftp_port_lo = dp->opts.tftp.port_lo,
+		.tftp_port_hi = dp->opts.tftp.port_hi,
+	};
+	int r;
+
+	if (dp->opts.pmd != DP_PMD_AF_XDP)
+		return;
+	r = xdp_maps_open((int)if_nametoindex(dp->opts.iface), &dp->xdp);
+	if (r == 0)
+		r = xdp_maps_configure(&dp->xdp, &cfg);
+	if (r < 0) {
+		/* Not fatal: the PMD's own program, if any, still delivers everything. */
+		fprintf(stderr, "stampede-dataplane: warning: cannot configure the XDP filter on %s: %s\n",
+			dp->opts.iface, strerror(-r));
+		return;
+	}
+	dp->have_xdp = true;
+}
+
+int main(int argc, char **argv)
+{
+	static struct dataplane dp;
+	char err[512], eal_storage[2048], prog_buf[PATH_MAX], socket_path[108];
+	char *eal_argv[PORT_EAL_MAX_ARGS];
+	struct control_channel *channel = NULL;
+	struct tftp_tx tx;
+	struct cache *first;
+	int eal_argc, r;
+
+	if (dp_options_parse(argc, argv, &dp.opts, err, sizeof(err)) < 0) {
+		fprintf(stderr, "stampede-dataplane: %s\n", err);
+		return 2;
+	}
+	if (dp.opts.help) {
+		dp_options_usage(stdout);
+		return 0;
+	}
+	if (!dp.opts.xdp_prog)
+		dp.opts.xdp_prog = default_xdp_prog(prog_buf, sizeof(prog_buf));
+	if (dp.opts.pmd == DP_PMD_AF_XDP && access(dp.opts.xdp_prog, R_OK) < 0) {
+		fprintf(stderr, "stampede-dataplane: XDP program %s: %s (build it, or pass --xdp-prog)\n",
+			dp.opts.xdp_prog, strerror(errno));
+		return 1;
+	}
+	if (port_eal_args(&dp.opts, dp.opts.xdp_prog, eal_storage, sizeof(eal_storage), eal_argv, &eal_argc) < 0) {
+		fprintf(stderr, "stampede-dataplane: too many EAL arguments\n");
+		return 2;
+	}
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
+	signal(SIGHUP, on_hup);
+	if (rte_eal_init(eal_argc, eal_argv) < 0) {
+		fprintf(stderr, "stampede-dataplane: DPDK EAL init failed: %s "
+				"(hugepages: run scripts/setup.sh, or pass --no-huge)\n",
+			rte_strerror(rte_errno));
+		return 1;
+	}
+	dp.tsc_hz = rte_get_tsc_hz();
+	r = 1;
+
+	if (rte_eth_dev_count_avail() != 1) {
+		fprintf(stderr, "stampede-dataplane: expected one DPDK port on %s, found %u\n", dp.opts.iface,
+			rte_eth_dev_count_avail());
+		goto out_eal;
+	}
+	RTE_ETH_FOREACH_DEV(dp.port_id) break;
+
+	dp.pool = rte_pktmbuf_pool_create("stampede_mbufs", MBUF_COUNT, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					  (int)rte_socket_id());
+	if (!dp.pool) {
+		fprintf(stderr, "stampede-dataplane: cannot create the mbuf pool: %s\n", rte_strerror(rte_errno));
+		goto out_eal;
+	}
+	if (resolve_addresses(&dp, err, sizeof(err)) < 0) {
+		fprintf(stderr, "stampede-dataplane: %s\n", err);
+		goto out_eal;
+	}
+	if (load_cache(&dp, &first, err, sizeof(err)) < 0) {
+		fprintf(stderr, "stampede-dataplane: %s\n", err);
+		goto out_eal;
+	}
+	dp.latest = first;
+	describe_cache(first, dp.opts.tftp_root, err, sizeof(err));
+	fprintf(stderr, "stampede-dataplane: image cache: %s\n", err);
+
+	tx = (struct tftp_tx){ tx_alloc, tx_send, &dp,
+			       rte_pktmbuf_data_room_size(dp.pool) - RTE_PKTMBUF_HEADROOM - NET_UDP_HEADERS_LEN };
+	dp.tftp = tftp_server_create(&dp.opts.tftp, &tx);
+	if (!dp.tftp) {
+		fprintf(stderr, "stampede-dataplane: invalid TFTP limits: %s\n", strerror(errno));
+		goto out_cache;
+	}
+	tftp_server_set_cache(dp.tftp, first);
+
+	dp.tx_buffer = rte_zmalloc_socket("tx_buffer", RTE_ETH_TX_BUFFER_SIZE(BURST_SIZE), 0, (int)rte_socket_id());
+	if (!dp.tx_buffer || rte_eth_tx_buffer_init(dp.tx_buffer, BURST_SIZE) < 0 ||
+	    rte_eth_tx_buffer_set_err_callback(dp.tx_buffer, rte_eth_tx_buffer_count_callback,
+					       &dp.counters.tx_dropped) < 0) {
+		fprintf(stderr, "stampede-dataplane: cannot set up the TX buffer\n");
+		goto out_tftp;
+	}
+	if ((r = port_start(dp.port_id, dp.pool)) < 0) {
+		fprintf(stderr, "stampede-dataplane: cannot start the port on %s: %s\n", dp.opts.iface, strerror(-r));
+		r = 1;
+		goto out_tftp;
+	}
+	r = 1;
+	{
+		struct rte_ether_addr mac;
+
+		rte_eth_macaddr_get(dp.port_id, &mac);
+		memcpy(dp.self.mac, mac.addr_bytes, NET_ETH_ALEN);
+	}
+	configure_xdp(&dp);
+
+	if (dp.opts.stats_socket)
+		snprintf(socket_path, sizeof(socket_path), "%s", dp.opts.stats_socket);
+	else
+		snprintf(socket_path, sizeof(socket_path), "/run/stampede/%s.sock", dp.opts.iface);
+	{
+		const struct control_ops ops = { print_stats, reload_cache, &dp };
+		int cr = control_channel_start(socket_path, &ops, &reload_requested, &channel);
+
+		if (cr < 0) {
+			fprintf(stderr, "stampede-dataplane: control socket %s: %s\n", socket_path, strerror(-cr));
+			goto out_port;
+		}
+	}
+	{
+		char ip[INET_ADDRSTRLEN];
+		struct in_addr a = { dp.self.ip };
+
+		inet_ntop(AF_INET, &a, ip, sizeof(ip));
+		fprintf(stderr,
+			"stampede-dataplane: serving TFTP on %s (%s), %s, blksize up to %u, windowsize up to %u, "
+			"%u sessions (%u per client) on ports %u-%u, control socket %s%s\n",
+			dp.opts.iface, ip,
+			dp.opts.pmd == DP_PMD_AF_XDP ? (dp.have_xdp ? "af_xdp with XDP steering" : "af_xdp")
+						     : (dp.opts.pmd == DP_PMD_PCAP ? "pcap" : "af_packet"),
+			dp.opts.tftp.max_blksize, dp.opts.tftp.max_windowsize, dp.opts.tftp.max_sessions,
+			dp.opts.tftp.max_sessions_per_client, dp.opts.tftp.port_lo, dp.opts.tftp.port_hi,
+			socket_path, dp.opts.no_huge ? ", without hugepages" : "");
+	}
+
+	run_loop(&dp);
+	fprintf(stderr, "stampede-dataplane: stopping\n");
+	r = 0;
+
+	control_channel_stop(channel);
+out_port:
+	if (dp.have_xdp)
+		xdp_maps_close(&dp.xdp);
+	rte_eth_dev_stop(dp.port_id);
+	rte_eth_dev_close(dp.port_id); /* net_af_xdp removes its XDP program here */
+out_tftp:
+	tftp_server_destroy(dp.tftp);
+out_cache:
+	cache_unref(__atomic_exchange_n(&dp.pending, NULL, __ATOMIC_ACQ_REL));
+	cache_unref(dp.latest);
+out_eal:
+	rte_eal_cleanup();
+	return r;
+}

@@ -1,0 +1,227 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "options.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tftp_packet.h"
+
+enum {
+	OPT_IFACE = 256,
+	OPT_ADDR,
+	OPT_TFTP_ROOT,
+	OPT_XDP_PROG,
+	OPT_STATS_SOCKET,
+	OPT_EAL,
+	OPT_PMD,
+	OPT_NO_HUGE,
+	OPT_LCORE,
+	OPT_CACHE_MB,
+	OPT_MTU,
+	OPT_PORT_RANGE,
+	OPT_MAX_SESSIONS,
+	OPT_MAX_PER_CLIENT,
+	OPT_MAX_WINDOWSIZE,
+	OPT_RETRANSMIT_MS,
+	OPT_MAX_RETRIES,
+	OPT_HELP,
+};
+
+static const struct option long_options[] = {
+	{ "iface", required_argument, NULL, OPT_IFACE },
+	{ "addr", required_argument, NULL, OPT_ADDR },
+	{ "tftp-root", required_argument, NULL, OPT_TFTP_ROOT },
+	{ "xdp-prog", required_argument, NULL, OPT_XDP_PROG },
+	{ "stats-socket", required_argument, NULL, OPT_STATS_SOCKET },
+	{ "eal", required_argument, NULL, OPT_EAL },
+	{ "pmd", required_argument, NULL, OPT_PMD },
+	{ "no-huge", no_argument, NULL, OPT_NO_HUGE },
+	{ "lcore", required_argument, NULL, OPT_LCORE },
+	{ "cache-mb", required_argument, NULL, OPT_CACHE_MB },
+	{ "mtu", required_argument, NULL, OPT_MTU },
+	{ "port-range", required_argument, NULL, OPT_PORT_RANGE },
+	{ "max-sessions", required_argument, NULL, OPT_MAX_SESSIONS },
+	{ "max-sessions-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT },
+	{ "max-windowsize", required_argument, NULL, OPT_MAX_WINDOWSIZE },
+	{ "retransmit-ms", required_argument, NULL, OPT_RETRANSMIT_MS },
+	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
+	{ "help", no_argument, NULL, OPT_HELP },
+	{ NULL, 0, NULL, 0 },
+};
+
+void dp_options_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: stampede-dataplane --iface IF [options]\n"
+		"  --iface IF                 interface to serve on (required)\n"
+		"  --addr A.B.C.D             server address (default: the interface's first IPv4)\n"
+		"  --tftp-root DIR            files to serve (default " DP_DEFAULT_TFTP_ROOT ")\n"
+		"  --pmd af_xdp|af_packet|pcap  DPDK driver (default af_xdp, with the XDP filter)\n"
+		"  --xdp-prog FILE            XDP object (default: bpf/stampede_xdp.bpf.o beside the binary)\n"
+		"  --no-huge                  run without reserved hugepages (slower)\n"
+		"  --lcore N                  CPU core of the polling loop (default: the last core)\n"
+		"  --cache-mb N               image cache budget, 1..%u (default %u)\n"
+		"  --mtu N                    override the interface MTU (576..9000)\n"
+		"  --port-range LO-HI         TFTP session ports (default %u-%u)\n"
+		"  --max-sessions N           concurrent transfers (default %u)\n"
+		"  --max-sessions-per-client N  per client address (default %u)\n"
+		"  --max-windowsize N         RFC 7440 window granted, 1..%u (default %u)\n"
+		"  --retransmit-ms N          retransmission timeout without a timeout option, 10..255000 (default %u)\n"
+		"  --max-retries N            retransmissions before a transfer is dropped, 0..50 (default %u)\n"
+		"  --stats-socket PATH        counters and reload socket (default /run/stampede/IF.sock)\n"
+		"  --eal \"ARGS\"               extra DPDK EAL arguments\n",
+		DP_MAX_CACHE_MB, DP_DEFAULT_CACHE_MB, TFTP_DEFAULT_PORT_LO, TFTP_DEFAULT_PORT_HI,
+		TFTP_DEFAULT_MAX_SESSIONS, TFTP_DEFAULT_MAX_PER_CLIENT, TFTP_SERVER_WINDOWSIZE_LIMIT,
+		TFTP_DEFAULT_MAX_WINDOWSIZE, TFTP_DEFAULT_RETRANSMIT_MS, TFTP_DEFAULT_MAX_RETRIES);
+}
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+/* A decimal number within [lo, hi], or an error naming the option. */
+static int number(const char *option, const char *text, uint64_t lo, uint64_t hi, uint64_t *out, char *err,
+		  size_t len)
+{
+	if (tftp_parse_decimal(text, out) < 0 || *out < lo || *out > hi)
+		return fail(err, len, "--%s %s: expected a number from %llu to %llu", option, text,
+			    (unsigned long long)lo, (unsigned long long)hi);
+	return 0;
+}
+
+static int port_range(const char *text, struct tftp_config *cfg, char *err, size_t len)
+{
+	char lo_text[8], hi_text[8];
+	const char *dash = strchr(text, '-');
+	uint64_t lo, hi;
+
+	if (!dash || dash - text >= (long)sizeof(lo_text) || strlen(dash + 1) >= sizeof(hi_text))
+		return fail(err, len, "--port-range %s: expected LO-HI, e.g. 49152-53247", text);
+	memcpy(lo_text, text, (size_t)(dash - text));
+	lo_text[dash - text] = '\0';
+	strcpy(hi_text, dash + 1);
+	if (tftp_parse_decimal(lo_text, &lo) < 0 || tftp_parse_decimal(hi_text, &hi) < 0 || lo < 1024 ||
+	    hi > 65535 || lo > hi)
+		return fail(err, len, "--port-range %s: expected LO-HI with 1024 <= LO <= HI <= 65535", text);
+	cfg->port_lo = (uint16_t)lo;
+	cfg->port_hi = (uint16_t)hi;
+	return 0;
+}
+
+int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, size_t len)
+{
+	bool sessions_set = false;
+	uint64_t v;
+	int c, r = 0;
+
+	*o = (struct dp_options){
+		.tftp_root = DP_DEFAULT_TFTP_ROOT,
+		.pmd = DP_PMD_AF_XDP,
+		.cache_mb = DP_DEFAULT_CACHE_MB,
+		.tftp = {
+			.port_lo = TFTP_DEFAULT_PORT_LO,
+			.port_hi = TFTP_DEFAULT_PORT_HI,
+			.max_sessions = TFTP_DEFAULT_MAX_SESSIONS,
+			.max_sessions_per_client = TFTP_DEFAULT_MAX_PER_CLIENT,
+			.max_windowsize = TFTP_DEFAULT_MAX_WINDOWSIZE,
+			.retransmit_ms = TFTP_DEFAULT_RETRANSMIT_MS,
+			.max_retries = TFTP_DEFAULT_MAX_RETRIES,
+		},
+	};
+	optind = 1;
+	opterr = 0;
+	while (r == 0 && (c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+		switch (c) {
+		case OPT_IFACE: o->iface = optarg; break;
+		case OPT_ADDR: o->addr = optarg; break;
+		case OPT_TFTP_ROOT: o->tftp_root = optarg; break;
+		case OPT_XDP_PROG: o->xdp_prog = optarg; break;
+		case OPT_STATS_SOCKET: o->stats_socket = optarg; break;
+		case OPT_EAL: o->extra_eal = optarg; break;
+		case OPT_NO_HUGE: o->no_huge = true; break;
+		case OPT_HELP: o->help = true; break;
+		case OPT_PMD:
+			if (strcmp(optarg, "af_xdp") == 0)
+				o->pmd = DP_PMD_AF_XDP;
+			else if (strcmp(optarg, "af_packet") == 0)
+				o->pmd = DP_PMD_AF_PACKET;
+			else if (strcmp(optarg, "pcap") == 0)
+				o->pmd = DP_PMD_PCAP;
+			else
+				r = fail(err, len, "--pmd %s: expected af_xdp, af_packet or pcap", optarg);
+			break;
+		case OPT_LCORE:
+			if ((r = number("lcore", optarg, 0, 1023, &v, err, len)) == 0) {
+				o->lcore = (unsigned)v;
+				o->lcore_set = true;
+			}
+			break;
+		case OPT_CACHE_MB:
+			if ((r = number("cache-mb", optarg, 1, DP_MAX_CACHE_MB, &v, err, len)) == 0)
+				o->cache_mb = (uint32_t)v;
+			break;
+		case OPT_MTU:
+			/* 576: the smallest datagram every IPv4 host must accept (RFC 791). */
+			if ((r = number("mtu", optarg, 576, 9000, &v, err, len)) == 0)
+				o->mtu = (uint32_t)v;
+			break;
+		case OPT_PORT_RANGE: r = port_range(optarg, &o->tftp, err, len); break;
+		case OPT_MAX_SESSIONS:
+			if ((r = number("max-sessions", optarg, 1, 64512, &v, err, len)) == 0) {
+				o->tftp.max_sessions = (uint32_t)v;
+				sessions_set = true;
+			}
+			break;
+		case OPT_MAX_PER_CLIENT:
+			if ((r = number("max-sessions-per-client", optarg, 1, 64512, &v, err, len)) == 0)
+				o->tftp.max_sessions_per_client = (uint32_t)v;
+			break;
+		case OPT_MAX_WINDOWSIZE:
+			if ((r = number("max-windowsize", optarg, 1, TFTP_SERVER_WINDOWSIZE_LIMIT, &v, err, len)) == 0)
+				o->tftp.max_windowsize = (uint16_t)v;
+			break;
+		case OPT_RETRANSMIT_MS:
+			if ((r = number("retransmit-ms", optarg, 10, 255000, &v, err, len)) == 0)
+				o->tftp.retransmit_ms = (uint32_t)v;
+			break;
+		case OPT_MAX_RETRIES:
+			if ((r = number("max-retries", optarg, 0, 50, &v, err, len)) == 0)
+				o->tftp.max_retries = (uint8_t)v;
+			break;
+		case ':':
+			r = fail(err, len, "%s needs a value", argv[optind - 1]);
+			break;
+		default:
+			r = fail(err, len, "unknown option %s (see --help)", argv[optind - 1]);
+			break;
+		}
+	}
+	if (r < 0 || o->help)
+		return r;
+	if (optind < argc)
+		return fail(err, len, "unexpected argument %s (see --help)", argv[optind]);
+	if (!o->iface)
+		return fail(err, len, "--iface is required");
+	{
+		uint32_t ports = (uint32_t)(o->tftp.port_hi - o->tftp.port_lo) + 1;
+
+		if (o->tftp.max_sessions > ports) {
+			if (sessions_set)
+				return fail(err, len,
+					    "--max-sessions %u exceeds the %u ports of --port-range %u-%u "
+					    "(each transfer needs its own port)",
+					    o->tftp.max_sessions, ports, o->tftp.port_lo, o->tftp.port_hi);
+			o->tftp.max_sessions = ports;
+		}
+	}
+	return 0;
+}

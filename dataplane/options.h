@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/* Command line of stampede-dataplane: parsed and validated without EAL, so that
+ * every limit it accepts is unit-tested. */
+#ifndef STAMPEDE_OPTIONS_H
+#define STAMPEDE_OPTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "tftp_server.h"
+
+enum dp_pmd { DP_PMD_AF_XDP, DP_PMD_AF_PACKET, DP_PMD_PCAP };
+
+#define DP_DEFAULT_CACHE_MB 512   /* the Debian ipxe package is ~10 MB; images vary */
+#define DP_MAX_CACHE_MB     (1u << 20)
+#define DP_DEFAULT_TFTP_ROOT "/usr/lib/ipxe"
+
+struct dp_options {
+	const char *iface;
+	const char *addr; /* dotted quad, or NULL for the interface's first IPv4 address */
+	const char *tftp_root;
+	const char *xdp_prog; /* NULL: next to the binary */
+	const char *stats_socket; /* NULL: /run/stampede/IFACE.sock */
+	const char *extra_eal;    /* appended to the EAL arguments, split on spaces */
+	enum dp_pmd pmd;
+	bool no_huge;
+	unsigned lcore;
+	bool lcore_set;
+	uint32_t cache_mb;
+	uint32_t mtu; /* 0: the interface's */
+	struct tftp_config tftp;
+	bool help;
+};
+
+/* Returns 0, or -EINVAL with a message in err naming the option and the range. */
+int dp_options_parse(int argc, char **argv, struct dp_options *opts, char *err, size_t err_len);
+void dp_options_usage(FILE *out);
+
+#endif

@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The TFTP read server: sessions, windows, retransmission and limits.
+ *
+ * It is driven from outside and never blocks: tftp_server_input() takes one
+ * datagram (already stripped of its Ethernet/IP/UDP headers), tftp_server_tick()
+ * fires retransmission timers, and replies leave through a struct tftp_tx that the
+ * caller provides (DPDK mbufs in the dataplane, plain arrays in unit tests). Time
+ * is passed in, in microseconds, so tests control it exactly.
+ *
+ * Each transfer gets its own server UDP port (its TID, RFC 1350 §4) from a fixed
+ * range, so a session is found by indexing an array with the destination port.
+ * Ports are reused oldest-freed first, so a late datagram for a finished transfer
+ * is unlikely to land on a new one.
+ */
+#ifndef STAMPEDE_TFTP_SERVER_H
+#define STAMPEDE_TFTP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cache.h"
+#include "net.h"
+
+/* Where replies go. alloc returns a payload buffer of at least payload_cap bytes
+ * (or NULL when out of buffers: the timer retries later); send transmits len
+ * bytes of it to `to` from our UDP port src_port and takes ownership. */
+struct tftp_tx {
+	uint8_t *(*alloc)(void *ctx, void **pkt);
+	void (*send)(void *ctx, void *pkt, const struct net_endpoint *to, uint16_t src_port, size_t len);
+	void *ctx;
+	size_t payload_cap;
+};
+
+struct tftp_config {
+	uint16_t port_lo, port_hi;        /* session ports, inclusive */
+	uint32_t max_sessions;            /* at most the size of the port range */
+	uint32_t max_sessions_per_client; /* per client IPv4 address */
+	uint16_t max_blksize;             /* MTU - 32, and what a buffer holds */
+	uint16_t max_windowsize;          /* at most TFTP_SERVER_WINDOWSIZE_LIMIT */
+	uint32_t retransmit_ms;           /* when the client negotiates no timeout */
+	uint8_t max_retries;              /* then the transfer is abandoned */
+};
+
+/* ACK numbers are 16 bits; an ACK is matched to the window by its distance from
+ * the last acknowledged block, which is unambiguous only while the window is
+ * under half the number space. */
+#define TFTP_SERVER_WINDOWSIZE_LIMIT 32767
+
+/* Default limits, chosen for hundreds of machines booting at once:
+ * - 4096 sessions: one port each in 49152..53247 (the IANA dynamic range start);
+ * - 128 per client address: a single machine runs one or two transfers, but a
+ *   NAT or a load generator may stand for many;
+ * - windowsize up to 64: 64 x 1468 bytes is ~94 KB in flight, well inside socket
+ *   buffers of every client we tested;
+ * - 1 s retransmission (tftp-hpa's default), 5 retries: a silent client is
+ *   dropped after 6 s. */
+#define TFTP_DEFAULT_PORT_LO         49152
+#define TFTP_DEFAULT_PORT_HI         53247
+#define TFTP_DEFAULT_MAX_SESSIONS    4096
+#define TFTP_DEFAULT_MAX_PER_CLIENT  128
+#define TFTP_DEFAULT_MAX_WINDOWSIZE  64
+#define TFTP_DEFAULT_RETRANSMIT_MS   1000
+#define TFTP_DEFAULT_MAX_RETRIES     5
+
+#define TFTP_COUNTERS(X)                                                                  \
+	X(requests, "read requests received")                                              \
+	X(write_requests_refused, "write requests refused (error 2)")                      \
+	X(refused_malformed, "requests refused as malformed or with a bad mode (error 4)")  \
+	X(refused_not_found, "requests for files not in the cache (error 1)")               \
+	X(refused_access, "requests for names outside the root (error 2)")                  \
+	X(refused_options, "requests with options refused (error 8)")                       \
+	X(refused_busy, "requests refused by the session limits")                           \
+	X(refused_no_memory, "netascii requests refused for lack of cache budget (error 3)")\
+	X(transfers_started, "transfers started")                                           \
+	X(transfers_completed, "transfers whose last block was acknowledged")               \
+	X(transfers_timed_out, "transfers abandoned after the last retry")                  \
+	X(transfers_aborted, "transfers ended by an error from the client")                 \
+	X(oacks_sent, "option acknowledgements sent")                                       \
+	X(data_packets, "DATA packets sent, first sends and retransmissions")               \
+	X(data_bytes, "file bytes sent in DATA packets")                                    \
+	X(retransmits, "DATA and OACK packets sent again")                                  \
+	X(duplicate_acks, "ACKs for a block already acknowledged (ignored, RFC 1123)")      \
+	X(stray_packets, "ACKs beyond the window and other unexpected packets (ignored)")    \
+	X(unknown_tid, "packets to a session port from the wrong peer or after the end")    \
+	X(errors_sent, "ERROR packets sent")                                                \
+	X(tx_no_buffer, "packets not sent for lack of a buffer (retried by the timer)")
+
+struct tftp_counters {
+#define TFTP_COUNTER_FIELD(name, help) uint64_t name;
+	TFTP_COUNTERS(TFTP_COUNTER_FIELD)
+#undef TFTP_COUNTER_FIELD
+};
+
+struct tftp_server;
+
+/* Returns NULL with errno set: EINVAL for an inconsistent configuration, ENOMEM. */
+struct tftp_server *tftp_server_create(const struct tftp_config *config, const struct tftp_tx *tx);
+void tftp_server_destroy(struct tftp_server *server);
+
+/* New requests are served from this cache version; running transfers keep theirs. */
+void tftp_server_set_cache(struct tftp_server *server, struct cache *cache);
+
+bool tftp_server_owns_port(const struct tftp_server *server, uint16_t port);
+void tftp_server_input(struct tftp_server *server, const struct net_endpoint *from, uint16_t dst_port,
+		       const uint8_t *payload, size_t len, uint64_t now_us);
+/* Fires due retransmissions and expiries; cheap enough to call every millisecond. */
+void tftp_server_tick(struct tftp_server *server, uint64_t now_us);
+
+uint32_t tftp_server_active_sessions(const struct tftp_server *server);
+const struct tftp_counters *tftp_server_counters(const struct tftp_server *server);
+
+#endif
