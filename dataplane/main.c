@@ -8,7 +8,9 @@
  * answering stats requests. A new cache version reaches the loop through one
  * atomic pointer; the loop swaps it in between bursts.
  */
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
 #include <arpa/inet.h>
@@ -296,12 +298,17 @@ static const char *default_xdp_prog(char *buf, size_t len)
 	return buf;
 }
 
-static int resolve_addresses(struct dataplane *dp, char *err, size_t len)
+/* Before EAL: everything the kernel can tell us about the interface, so that a
+ * typo gets a clear message rather than a DPDK probe failure. */
+static int resolve_interface(struct dataplane *dp, unsigned *mtu, char *err, size_t len)
 {
-	unsigned mtu = dp->opts.mtu;
 	struct in_addr a;
 	int r;
 
+	if (if_nametoindex(dp->opts.iface) == 0) {
+		snprintf(err, len, "no such interface: %s (see ip link)", dp->opts.iface);
+		return -ENODEV;
+	}
 	if (dp->opts.addr) {
 		if (inet_pton(AF_INET, dp->opts.addr, &a) != 1) {
 			snprintf(err, len, "--addr %s: not an IPv4 address", dp->opts.addr);
@@ -313,23 +320,42 @@ static int resolve_addresses(struct dataplane *dp, char *err, size_t len)
 			 dp->opts.iface);
 		return r;
 	}
-	if (!mtu && (r = iface_mtu(dp->opts.iface, &mtu)) < 0) {
+	*mtu = dp->opts.mtu;
+	if (!*mtu && (r = iface_mtu(dp->opts.iface, mtu)) < 0) {
 		snprintf(err, len, "cannot read the MTU of %s: %s", dp->opts.iface, strerror(-r));
 		return r;
 	}
-	{
-		/* RFC 2348: a block must fit one datagram: MTU - IPv4 20 - UDP 8 - TFTP 4. */
-		size_t room = rte_pktmbuf_data_room_size(dp->pool) - RTE_PKTMBUF_HEADROOM - NET_UDP_HEADERS_LEN -
-			      TFTP_HEADER_LEN;
-		unsigned max = mtu - 32;
-
-		if (max > room)
-			max = (unsigned)room;
-		if (max > TFTP_BLKSIZE_MAX)
-			max = TFTP_BLKSIZE_MAX;
-		dp->opts.tftp.max_blksize = (uint16_t)max;
-	}
 	return 0;
+}
+
+/* RFC 2348: a block must fit one datagram (MTU - IPv4 20 - UDP 8 - TFTP 4) and one mbuf. */
+static uint16_t max_blksize(unsigned mtu, const struct rte_mempool *pool)
+{
+	size_t room = rte_pktmbuf_data_room_size((struct rte_mempool *)(uintptr_t)pool) - RTE_PKTMBUF_HEADROOM -
+		      NET_UDP_HEADERS_LEN - TFTP_HEADER_LEN;
+	size_t max = mtu - 32;
+
+	if (max > room)
+		max = room;
+	if (max > TFTP_BLKSIZE_MAX)
+		max = TFTP_BLKSIZE_MAX;
+	return (uint16_t)max;
+}
+
+/* EAL keeps a runtime directory per file prefix (only used with --no-huge here)
+ * and leaves it behind; remove what it put there. */
+static void remove_runtime_dir(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
+	rmdir(dir);
 }
 
 static void configure_xdp(struct dataplane *dp)
@@ -363,6 +389,8 @@ int main(int argc, char **argv)
 	struct control_channel *channel = NULL;
 	struct tftp_tx tx;
 	struct cache *first;
+	char runtime_dir[PATH_MAX];
+	unsigned mtu;
 	int eal_argc, r;
 
 	if (dp_options_parse(argc, argv, &dp.opts, err, sizeof(err)) < 0) {
@@ -380,6 +408,10 @@ int main(int argc, char **argv)
 			dp.opts.xdp_prog, strerror(errno));
 		return 1;
 	}
+	if (resolve_interface(&dp, &mtu, err, sizeof(err)) < 0) {
+		fprintf(stderr, "stampede-dataplane: %s\n", err);
+		return 1;
+	}
 	if (port_eal_args(&dp.opts, dp.opts.xdp_prog, eal_storage, sizeof(eal_storage), eal_argv, &eal_argc) < 0) {
 		fprintf(stderr, "stampede-dataplane: too many EAL arguments\n");
 		return 2;
@@ -393,6 +425,7 @@ int main(int argc, char **argv)
 			rte_strerror(rte_errno));
 		return 1;
 	}
+	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
 	dp.tsc_hz = rte_get_tsc_hz();
 	r = 1;
 
@@ -409,10 +442,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "stampede-dataplane: cannot create the mbuf pool: %s\n", rte_strerror(rte_errno));
 		goto out_eal;
 	}
-	if (resolve_addresses(&dp, err, sizeof(err)) < 0) {
-		fprintf(stderr, "stampede-dataplane: %s\n", err);
-		goto out_eal;
-	}
+	dp.opts.tftp.max_blksize = max_blksize(mtu, dp.pool);
 	if (load_cache(&dp, &first, err, sizeof(err)) < 0) {
 		fprintf(stderr, "stampede-dataplane: %s\n", err);
 		goto out_eal;
@@ -497,5 +527,7 @@ out_cache:
 	cache_unref(dp.latest);
 out_eal:
 	rte_eal_cleanup();
+	if (dp.opts.no_huge)
+		remove_runtime_dir(runtime_dir);
 	return r;
 }

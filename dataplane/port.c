@@ -48,9 +48,13 @@ int port_eal_args(const struct dp_options *o, const char *xdp_prog, char *storag
 	r |= append(argv, argc, storage, len, &used, "stampede-dataplane");
 	r |= append(argv, argc, storage, len, &used, "-l");
 	r |= append(argv, argc, storage, len, &used, "%u", lcore);
-	/* --in-memory: no shared runtime files, so several instances (one per
-	 * interface, or tests in parallel) never collide. */
-	r |= append(argv, argc, storage, len, &used, "--in-memory");
+	/* Several instances (one per interface, or tests in parallel) must never
+	 * share EAL runtime files: --in-memory keeps none, but EAL refuses it with
+	 * --no-huge (which implies legacy memory), so that mode gets its own prefix. */
+	if (o->no_huge)
+		r |= append(argv, argc, storage, len, &used, "--file-prefix=stampede-%ld", (long)getpid());
+	else
+		r |= append(argv, argc, storage, len, &used, "--in-memory");
 	r |= append(argv, argc, storage, len, &used, "--no-pci");
 	r |= append(argv, argc, storage, len, &used, "--no-telemetry");
 	r |= append(argv, argc, storage, len, &used, "--log-level=lib.eal:warning");

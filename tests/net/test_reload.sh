@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Reloading the image cache (control socket and SIGHUP) is atomic: a transfer in
+# flight finishes with the bytes it started with, new requests get the new
+# files, and a reload that fails (budget exceeded) keeps the running version.
+source "$(dirname "$0")/lib.sh"
+require_root
+net_setup || { echo "# topology set-up failed"; finish; }
+
+make_file kernel 200000
+v1=$(sha "$ROOT/kernel")
+start_stampede --cache-mb 2 || { echo "not ok - stampede starts"; FAILED=1; finish; }
+
+replace() { # NAME SIZE: new random content, swapped in by rename as an operator's copy would
+	head -c "$2" /dev/urandom >"$WORK/new" && chmod 644 "$WORK/new" && mv "$WORK/new" "$ROOT/$1"
+}
+wait_for_file() { for _ in $(seq 1 100); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
+
+ip netns exec "$CLI_NS" $PROBE paused-download "$SRV_IP" kernel "$WORK/paused" "$WORK/resume" >"$WORK/paused.out" &
+paused_pid=$!
+check "a download is paused after its first block" wait_for_file "$WORK/paused"
+
+replace kernel 300000
+v2=$(sha "$ROOT/kernel")
+echo fresh >"$ROOT/added.txt"
+reply=$("$BUILD_DIR/stampede" reload --socket "$CTL")
+check "reload over the control socket succeeds" grep -q '^ok 2 files' <<<"$reply"
+in_cli curl -s --max-time 30 -o "$WORK/after" "tftp://$SRV_IP/kernel"
+expect_eq "a new request gets the new file" "$v2" "$(sha "$WORK/after")"
+expect_eq "a file added before the reload is served" fresh "$(in_cli curl -s --max-time 10 "tftp://$SRV_IP/added.txt")"
+touch "$WORK/resume"
+wait "$paused_pid"
+expect_eq "the transfer in flight finished with the bytes it started with" "$v1" "$(cat "$WORK/paused.out")"
+
+replace kernel 100000
+v3=$(sha "$ROOT/kernel")
+kill -HUP "$SERVER_PID"
+for _ in $(seq 1 50); do [ "$(counter cache_reloads_ok)" = 2 ] && break; sleep 0.1; done
+expect_eq "SIGHUP reloads" 2 "$(counter cache_reloads_ok)"
+in_cli curl -s --max-time 30 -o "$WORK/after-hup" "tftp://$SRV_IP/kernel"
+expect_eq "after SIGHUP the new file is served" "$v3" "$(sha "$WORK/after-hup")"
+
+make_file huge.img 3000000
+reply=$("$BUILD_DIR/stampede" reload --socket "$CTL")
+expect_eq "a reload over the budget is refused" 1 "$?"
+check "the refusal says why" grep -q 'error: image cache budget exceeded' <<<"$reply"
+expect_eq "the failed reload is counted" 1 "$(counter cache_reloads_failed)"
+in_cli curl -s --max-time 30 -o "$WORK/after-fail" "tftp://$SRV_IP/kernel"
+expect_eq "the previous version is still served" "$v3" "$(sha "$WORK/after-fail")"
+expect_eq "the over-budget file is not served" "ERROR 1 file not found" \
+	"$(in_cli $PROBE first-reply "$SRV_IP" huge.img)"
+finish
