@@ -273,7 +273,8 @@ int cache_load(const char *root, uint64_t budget, const struct cache_allocator *
 		return l.error;
 	}
 
-	qsort(c->files, c->n_files, sizeof(*c->files), cmp_name);
+	if (c->n_files)
+		qsort(c->files, c->n_files, sizeof(*c->files), cmp_name);
 	c->by_folded_name = malloc((c->n_files ? c->n_files : 1) * sizeof(uint32_t));
 	if (!c->by_folded_name) {
 		free_files(c);
@@ -282,7 +283,8 @@ int cache_load(const char *root, uint64_t budget, const struct cache_allocator *
 	}
 	for (size_t i = 0; i < c->n_files; i++)
 		c->by_folded_name[i] = (uint32_t)i;
-	qsort_r(c->by_folded_name, c->n_files, sizeof(uint32_t), cmp_folded_index, c->files);
+	if (c->n_files)
+		qsort_r(c->by_folded_name, c->n_files, sizeof(uint32_t), cmp_folded_index, c->files);
 	*out = c;
 	return 0;
 }

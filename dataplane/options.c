@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "options.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -137,9 +138,10 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 			.max_retries = TFTP_DEFAULT_MAX_RETRIES,
 		},
 	};
-	optind = 1;
+	optind = 0; /* 0, not 1: glibc then also forgets a half-read "-xy" cluster */
 	opterr = 0;
-	while (r == 0 && (c = getopt_long(argc, argv, "", long_options, NULL)) != -1) {
+	/* The leading ':' makes getopt report a missing value as ':' rather than '?'. */
+	while (r == 0 && (c = getopt_long(argc, argv, ":", long_options, NULL)) != -1) {
 		switch (c) {
 		case OPT_IFACE: o->iface = optarg; break;
 		case OPT_ADDR: o->addr = optarg; break;
@@ -201,7 +203,12 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 			r = fail(err, len, "%s needs a value", argv[optind - 1]);
 			break;
 		default:
-			r = fail(err, len, "unknown option %s (see --help)", argv[optind - 1]);
+			/* optopt is the short option's letter; for long options it is 0 or
+			 * the option's (non-printable) value, and argv names it. */
+			if (optopt > 0 && optopt < 128 && isprint(optopt))
+				r = fail(err, len, "unknown option -%c (see --help)", optopt);
+			else
+				r = fail(err, len, "unknown option %s (see --help)", argv[optind - 1]);
 			break;
 		}
 	}

@@ -91,9 +91,11 @@ struct tftp_params {
 /*
  * RFC 2347 negotiation. Unknown options are ignored (left out of the OACK).
  * Returns 0, or -EINVAL with *why set when the request must be refused with
- * error 8: a malformed or out-of-range value, or the same option twice.
+ * error 8: a value that is not a decimal number, blksize below 8, timeout
+ * outside 1..255, windowsize outside 1..65535, or the same option twice.
  * A blksize or windowsize larger than the server grants is lowered, as RFC 2348
- * and RFC 7440 allow.
+ * and RFC 7440 allow; like tftp-hpa and dnsmasq, that includes a blksize above
+ * RFC 2348's 65464.
  */
 int tftp_negotiate(const struct tftp_request *req, const struct tftp_limits *limits,
 		   struct tftp_params *params, const char **why);

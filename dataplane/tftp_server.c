@@ -50,9 +50,16 @@ struct tftp_server {
 	struct tftp_counters counters;
 };
 
+/* The address is in network byte order, so the octet that varies most inside a
+ * subnet sits in the top bits: mix them all down (murmur3's finaliser). */
 static uint32_t hash_ip(uint32_t ip)
 {
-	return (ip * 2654435761u) >> 7; /* Knuth's multiplicative hash */
+	ip ^= ip >> 16;
+	ip *= 0x85ebca6bu;
+	ip ^= ip >> 13;
+	ip *= 0xc2b2ae35u;
+	ip ^= ip >> 16;
+	return ip;
 }
 
 static struct client_slot *client_find(struct tftp_server *s, uint32_t ip, bool insert)
@@ -100,8 +107,10 @@ struct tftp_server *tftp_server_create(const struct tftp_config *cfg, const stru
 	struct tftp_server *s;
 	uint32_t n_ports, table = 2;
 
+	/* max_blksize below 512 would make a plain RFC 1350 client take the first
+	 * (short) block for the end of the file. */
 	if (cfg->port_hi < cfg->port_lo || cfg->port_lo <= 69 || cfg->max_sessions == 0 ||
-	    cfg->max_sessions_per_client == 0 || cfg->max_blksize < TFTP_BLKSIZE_MIN ||
+	    cfg->max_sessions_per_client == 0 || cfg->max_blksize < TFTP_BLKSIZE_DEFAULT ||
 	    cfg->max_windowsize == 0 || cfg->max_windowsize > TFTP_SERVER_WINDOWSIZE_LIMIT ||
 	    cfg->retransmit_ms == 0 || tx->payload_cap < (size_t)cfg->max_blksize + TFTP_HEADER_LEN) {
 		errno = EINVAL;
@@ -194,18 +203,19 @@ static void send_error(struct tftp_server *s, const struct net_endpoint *to, uin
 	s->counters.errors_sent++;
 }
 
-static void send_oack(struct tftp_server *s, struct session *ss)
+static bool send_oack(struct tftp_server *s, struct session *ss)
 {
 	void *pkt;
 	uint8_t *buf = s->tx.alloc(s->tx.ctx, &pkt);
 
 	if (!buf) {
 		s->counters.tx_no_buffer++;
-		return;
+		return false;
 	}
 	s->tx.send(s->tx.ctx, pkt, &ss->peer, ss->port,
 		   tftp_build_oack(buf, s->tx.payload_cap, &ss->params, ss->tsize));
 	s->counters.oacks_sent++;
+	return true;
 }
 
 /* Sends blocks first..last; the ones at or below sent_upto count as retransmits. */
@@ -292,6 +302,11 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	int r;
 
 	s->counters.requests++;
+	if (from->ip == 0) {
+		/* 0.0.0.0 cannot be answered, and it marks free slots in the client table. */
+		s->counters.refused_malformed++;
+		return;
+	}
 	r = tftp_parse_request(payload, len, &req, &why);
 	if (r == -E2BIG) {
 		s->counters.refused_options++;
@@ -489,8 +504,8 @@ void tftp_server_tick(struct tftp_server *s, uint64_t now_us)
 		}
 		ss->retries++;
 		if (ss->awaiting_oack_ack) {
-			send_oack(s, ss);
-			s->counters.retransmits++;
+			if (send_oack(s, ss))
+				s->counters.retransmits++;
 			ss->deadline_us = now_us + ss->timeout_us;
 		} else {
 			send_window(s, ss, now_us);
