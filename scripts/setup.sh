@@ -47,7 +47,7 @@ install_packages() {
 reserve_hugepages() {
 	local want=${STAMPEDE_HUGEPAGES:-1024}
 	local have
-	if ! grep -q '^nodev /dev/hugepages hugetlbfs\|hugetlbfs /dev/hugepages' /proc/mounts && ! grep -q ' hugetlbfs ' /proc/mounts; then
+	if ! grep -q ' hugetlbfs ' /proc/mounts; then
 		mkdir -p /dev/hugepages
 		mount -t hugetlbfs nodev /dev/hugepages
 		say "mounted hugetlbfs on /dev/hugepages"
