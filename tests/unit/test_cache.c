@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "cache.h"
+#include "support.h"
 
 /* ---- cache_normalize_name ------------------------------------------------- */
 
@@ -120,22 +121,6 @@ Test(cache_normalize_name, output_is_always_terminated)
 
 /* ---- fixture: a temporary tree with a root inside it ----------------------- */
 
-struct counting_allocator {
-	uint64_t allocs, frees;
-};
-
-static void *count_alloc(void *ctx, size_t size)
-{
-	((struct counting_allocator *)ctx)->allocs++;
-	return malloc(size);
-}
-
-static void count_free(void *ctx, void *ptr)
-{
-	((struct counting_allocator *)ctx)->frees++;
-	free(ptr);
-}
-
 static struct {
 	char base[64];  /* mkdtemp */
 	char root[96];  /* base/root: what is served */
@@ -152,22 +137,13 @@ static void setup(void)
 	cr_assert(mkdtemp(fx.base) != NULL, "mkdtemp: %s", strerror(errno));
 	snprintf(fx.root, sizeof(fx.root), "%s/root", fx.base);
 	cr_assert(eq(int, mkdir(fx.root, 0755), 0));
-	fx.allocator = (struct cache_allocator){ count_alloc, count_free, &fx.counts };
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
+	fx.allocator = counting_allocator(&fx.counts);
 }
 
 static void teardown(void)
 {
 	cache_unref(fx.cache);
-	if (fx.base[0])
-		nftw(fx.base, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fx.base);
 }
 
 TestSuite(cache, .init = setup, .fini = teardown, .timeout = 30);

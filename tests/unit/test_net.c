@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "net.h"
+#include "support.h"
 
 /*
  * A PXE client's TFTP read request, as iPXE sends it after DHCP:
@@ -328,22 +329,19 @@ Test(net_parse, tftp_ack_padded_to_60_byte_minimum_frame_is_accepted)
  */
 Test(net_parse, every_truncation_is_refused_without_reading_past_the_end)
 {
-	long page = sysconf(_SC_PAGESIZE);
-	uint8_t *map = mmap(NULL, (size_t)page * 2, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	struct guard g;
 
-	cr_assert(ne(ptr, (void *)map, MAP_FAILED));
-	cr_assert(eq(int, mprotect(map + page, (size_t)page, PROT_NONE), 0));
+	guard_open(&g);
 	for (size_t len = 0; len <= FRAME_LEN; len++) {
-		uint8_t *frame = map + page - len;
+		uint8_t *frame = guard_tail(&g, rrq_frame, len);
 		struct net_udp_datagram d;
 		enum net_drop got, want;
 
-		memcpy(frame, rrq_frame, len);
 		got = net_parse_udp(frame, len, &d);
 		want = len < 34 ? NET_DROP_short_frame : len < FRAME_LEN ? NET_DROP_bad_ip_length : NET_OK;
 		cr_expect(eq(int, got, want), "len %zu: got %s", len, net_drop_name(got));
 	}
-	munmap(map, (size_t)page * 2);
+	guard_close(&g);
 }
 
 /* What net_build_udp must write for the fixture's datagram: the fixture itself

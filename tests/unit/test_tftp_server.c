@@ -24,6 +24,7 @@
 #include "cache.h"
 #include "tftp_packet.h"
 #include "tftp_server.h"
+#include "support.h"
 
 #define US_PER_S 1000000ull
 #define PORT_LO  49152
@@ -85,24 +86,6 @@ static void rec_clear(struct recorder *r)
 	r->n = 0;
 }
 
-/* ---- a counting malloc allocator for the cache ---------------------------- */
-
-struct counting_allocator {
-	uint64_t allocs, frees;
-};
-
-static void *count_alloc(void *ctx, size_t size)
-{
-	((struct counting_allocator *)ctx)->allocs++;
-	return malloc(size);
-}
-
-static void count_free(void *ctx, void *ptr)
-{
-	((struct counting_allocator *)ctx)->frees++;
-	free(ptr);
-}
-
 /* ---- fixture: temp root, recorder, server --------------------------------- */
 
 static struct {
@@ -134,17 +117,9 @@ static void setup(void)
 	memset(&fx, 0, sizeof(fx));
 	strcpy(fx.root, "/tmp/stampede-tftp-server-XXXXXX");
 	cr_assert(mkdtemp(fx.root) != NULL, "mkdtemp: %s", strerror(errno));
-	fx.allocator = (struct cache_allocator){ count_alloc, count_free, &fx.counts };
+	fx.allocator = counting_allocator(&fx.counts);
 	fx.rec.payload_cap = 1468 + TFTP_HEADER_LEN;
 	fx.tx = (struct tftp_tx){ rec_alloc, rec_send, &fx.rec, fx.rec.payload_cap };
-}
-
-static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 static void teardown(void)
@@ -153,8 +128,7 @@ static void teardown(void)
 	fx.srv = NULL;
 	rec_clear(&fx.rec);
 	free(fx.rec.pkts);
-	if (fx.root[0])
-		nftw(fx.root, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
+	remove_tree(fx.root);
 }
 
 TestSuite(tftp_server, .init = setup, .fini = teardown);
@@ -162,13 +136,9 @@ TestSuite(tftp_server, .init = setup, .fini = teardown);
 static void write_file(const char *name, const void *data, size_t len)
 {
 	char path[256];
-	FILE *f;
 
 	snprintf(path, sizeof(path), "%s/%s", fx.root, name);
-	f = fopen(path, "wb");
-	cr_assert(f != NULL, "%s: %s", path, strerror(errno));
-	cr_assert(eq(sz, fwrite(data, 1, len, f), len));
-	cr_assert(eq(int, fclose(f), 0));
+	write_bytes(path, data, len);
 }
 
 /* File contents that differ at every offset, so a wrong block is always seen. */
