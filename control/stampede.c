@@ -24,7 +24,7 @@
 #include <unistd.h>
 
 #define DEFAULT_CACHE_MB 512  /* keep in step with dataplane/options.h */
-#define POOL_MB          64   /* mbufs and rings */
+#define POOL_MB          192  /* mbufs and rings */
 #define MAX_ARGS         128
 
 static pid_t child;

@@ -61,6 +61,9 @@ static void free_files(struct cache *c)
 		c->allocator.free(c->allocator.ctx, (void *)c->files[i].data);
 		if (c->files[i].netascii)
 			c->allocator.free(c->allocator.ctx, (void *)c->files[i].netascii);
+		for (size_t t = 0; t < sizeof(c->files[i].block_sums) / sizeof(c->files[i].block_sums[0]); t++)
+			if (c->files[i].block_sums[t].sums)
+				c->allocator.free(c->allocator.ctx, c->files[i].block_sums[t].sums);
 		free((void *)c->files[i].name);
 	}
 	free(c->files);
@@ -369,6 +372,34 @@ const struct cache_file *cache_find(const struct cache *c, const char *name)
 			hi = mid;
 		else
 			lo = mid + 1;
+	}
+	return NULL;
+}
+
+uint32_t *cache_file_block_sums(struct cache *c, const struct cache_file *cfile, uint16_t blksize)
+{
+	struct cache_file *f = &c->files[cfile - c->files];
+	const size_t tables = sizeof(f->block_sums) / sizeof(f->block_sums[0]);
+	uint64_t bytes;
+
+	if (blksize == 0)
+		return NULL;
+	for (size_t t = 0; t < tables; t++)
+		if (f->block_sums[t].sums && f->block_sums[t].blksize == blksize)
+			return f->block_sums[t].sums;
+	bytes = (f->size / blksize + 1) * sizeof(uint32_t);
+	for (size_t t = 0; t < tables; t++) {
+		if (f->block_sums[t].sums)
+			continue;
+		if (c->used + bytes > c->budget)
+			return NULL;
+		f->block_sums[t].sums = c->allocator.alloc(c->allocator.ctx, bytes);
+		if (!f->block_sums[t].sums)
+			return NULL;
+		memset(f->block_sums[t].sums, 0, bytes);
+		f->block_sums[t].blksize = blksize;
+		c->used += bytes;
+		return f->block_sums[t].sums;
 	}
 	return NULL;
 }

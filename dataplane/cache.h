@@ -42,7 +42,16 @@ struct cache_file {
 	 * for a bare CR) and kept with this version. */
 	const uint8_t *netascii;
 	uint64_t netascii_size;
+	/* Checksum sums of each block, one table per block size in use, filled as
+	 * blocks are first sent (see cache_file_block_sums). */
+	struct {
+		uint16_t blksize;
+		uint32_t *sums;
+	} block_sums[4];
 };
+
+/* An entry of a block-sum table: 0 = not computed yet, else this bit | net_sum(block). */
+#define CACHE_BLOCK_SUM_KNOWN 0x10000u
 
 struct cache_stats {
 	uint64_t files;
@@ -87,6 +96,15 @@ enum cache_name_status cache_normalize_name(const char *name, size_t len, char *
 /* Exact match first, then a case-insensitive one (Windows boot loaders ask for
  * "\Boot\BCD" when the file is "boot/bcd"). NULL when absent. */
 const struct cache_file *cache_find(const struct cache *cache, const char *normalized);
+
+/*
+ * The table of per-block sums of file for blksize (one uint32_t per block,
+ * zero until the block is first sent), created on first use and charged to the
+ * budget. NULL when the budget cannot hold it or four block sizes already have
+ * tables: the caller then sums each block as it sends it. Same threading rule
+ * as cache_file_netascii.
+ */
+uint32_t *cache_file_block_sums(struct cache *cache, const struct cache_file *file, uint16_t blksize);
 
 /*
  * The netascii form of file, converted on first use and charged to the budget.

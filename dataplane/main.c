@@ -40,7 +40,7 @@
 #include "xdp_maps.h"
 
 #define BURST_SIZE        32
-#define MBUF_COUNT        16383 /* 2^n - 1 is the mempool's optimum */
+#define MBUF_COUNT        65535 /* 2^n - 1 is the mempool's optimum; see below */
 #define MBUF_CACHE        256
 #define TICK_INTERVAL_US  1000
 /* After this many empty polls in a row the loop naps, so an idle server does not
@@ -117,7 +117,8 @@ static uint8_t *tx_alloc(void *ctx, void **pkt)
 	return rte_pktmbuf_mtod(m, uint8_t *) + NET_UDP_HEADERS_LEN;
 }
 
-static void tx_send(void *ctx, void *pkt, const struct net_endpoint *to, uint16_t src_port, size_t len)
+static void tx_send(void *ctx, void *pkt, const struct net_endpoint *to, uint16_t src_port, size_t len,
+		    int32_t payload_sum)
 {
 	struct dataplane *dp = ctx;
 	struct rte_mbuf *m = pkt;
@@ -125,7 +126,10 @@ static void tx_send(void *ctx, void *pkt, const struct net_endpoint *to, uint16_
 	size_t frame_len;
 
 	src.port = src_port;
-	frame_len = net_build_udp(rte_pktmbuf_mtod(m, uint8_t *), &src, to, dp->ip_id++, len);
+	frame_len = payload_sum == TFTP_TX_SUM_UNKNOWN
+			    ? net_build_udp(rte_pktmbuf_mtod(m, uint8_t *), &src, to, dp->ip_id++, len)
+			    : net_build_udp_summed(rte_pktmbuf_mtod(m, uint8_t *), &src, to, dp->ip_id++, len,
+						   (uint16_t)payload_sum);
 	m->data_len = (uint16_t)frame_len;
 	m->pkt_len = (uint32_t)frame_len;
 	dp->counters.tx_packets++;
@@ -221,6 +225,15 @@ static void print_stats(void *ctx, FILE *out)
 	TFTP_COUNTERS(PRINT_TFTP)
 #undef PRINT_TFTP
 	fprintf(out, "tftp_active_sessions %u\n", tftp_server_active_sessions(dp->tftp));
+	{
+		/* What the driver lost before we saw it: no RX descriptor or mbuf free. */
+		struct rte_eth_stats ps;
+
+		if (rte_eth_stats_get(dp->port_id, &ps) == 0)
+			fprintf(out, "port_rx_missed %llu\nport_rx_errors %llu\nport_rx_nombuf %llu\nport_tx_errors %llu\n",
+				(unsigned long long)ps.imissed, (unsigned long long)ps.ierrors,
+				(unsigned long long)ps.rx_nombuf, (unsigned long long)ps.oerrors);
+	}
 	if (latest) {
 		const struct cache_stats *cs = cache_stats(latest);
 

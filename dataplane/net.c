@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "net.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include <rte_byteorder.h>
@@ -27,7 +28,19 @@ const char *net_drop_name(enum net_drop reason)
 	return drop_names[reason];
 }
 
+static enum net_drop parse_udp(const uint8_t *frame, size_t len, struct net_udp_datagram *out, bool verify_udp);
+
 enum net_drop net_parse_udp(const uint8_t *frame, size_t len, struct net_udp_datagram *out)
+{
+	return parse_udp(frame, len, out, true);
+}
+
+enum net_drop net_parse_udp_unchecked(const uint8_t *frame, size_t len, struct net_udp_datagram *out)
+{
+	return parse_udp(frame, len, out, false);
+}
+
+static enum net_drop parse_udp(const uint8_t *frame, size_t len, struct net_udp_datagram *out, bool verify_udp)
 {
 	const struct rte_ether_hdr *eth = (const void *)frame;
 	const struct rte_ipv4_hdr *ip;
@@ -61,7 +74,7 @@ enum net_drop net_parse_udp(const uint8_t *frame, size_t len, struct net_udp_dat
 	udp_len = rte_be_to_cpu_16(udp->dgram_len);
 	if (udp_len < sizeof(*udp) || udp_len != ip_len - sizeof(*ip))
 		return NET_DROP_bad_udp_length;
-	if (udp->dgram_cksum != 0 && rte_ipv4_udptcp_cksum_verify(ip, udp) != 0)
+	if (verify_udp && udp->dgram_cksum != 0 && rte_ipv4_udptcp_cksum_verify(ip, udp) != 0)
 		return NET_DROP_bad_udp_checksum;
 
 	memcpy(out->src.mac, eth->src_addr.addr_bytes, NET_ETH_ALEN);
@@ -75,9 +88,30 @@ enum net_drop net_parse_udp(const uint8_t *frame, size_t len, struct net_udp_dat
 	return NET_OK;
 }
 
+uint16_t net_sum(const void *buf, size_t len)
+{
+	return rte_raw_cksum(buf, len);
+}
+
+uint16_t net_sum_add(uint16_t a, uint16_t b)
+{
+	uint32_t sum = (uint32_t)a + b;
+
+	return (uint16_t)((sum & 0xffff) + (sum >> 16));
+}
+
 size_t net_build_udp(uint8_t *frame, const struct net_endpoint *src, const struct net_endpoint *dst,
 		     uint16_t ip_id, size_t payload_len)
 {
+	return net_build_udp_summed(frame, src, dst, ip_id, payload_len,
+				    net_sum(frame + NET_UDP_HEADERS_LEN, payload_len));
+}
+
+size_t net_build_udp_summed(uint8_t *frame, const struct net_endpoint *src, const struct net_endpoint *dst,
+			    uint16_t ip_id, size_t payload_len, uint16_t payload_sum)
+{
+	uint16_t sum;
+
 	struct rte_ether_hdr *eth = (void *)frame;
 	struct rte_ipv4_hdr *ip = (void *)(eth + 1);
 	struct rte_udp_hdr *udp = (void *)(ip + 1);
@@ -102,8 +136,10 @@ size_t net_build_udp(uint8_t *frame, const struct net_endpoint *src, const struc
 	udp->dst_port = rte_cpu_to_be_16(dst->port);
 	udp->dgram_len = rte_cpu_to_be_16((uint16_t)(sizeof(*udp) + payload_len));
 	udp->dgram_cksum = 0;
-	/* rte_ipv4_udptcp_cksum already maps a computed 0 to 0xffff (RFC 768). */
-	udp->dgram_cksum = rte_ipv4_udptcp_cksum(ip, udp);
+	/* Pseudo-header, UDP header (8 bytes: even), then the payload. */
+	sum = net_sum_add(net_sum_add(rte_ipv4_phdr_cksum(ip, 0), net_sum(udp, sizeof(*udp))), payload_sum);
+	sum = (uint16_t)~sum;
+	udp->dgram_cksum = sum ? sum : 0xffff; /* RFC 768: 0 means "no checksum" */
 
 	return NET_UDP_HEADERS_LEN + payload_len;
 }

@@ -63,6 +63,11 @@ struct net_udp_datagram {
  */
 enum net_drop net_parse_udp(const uint8_t *frame, size_t len, struct net_udp_datagram *out);
 
+/* The same without verifying the UDP checksum (the IPv4 header checksum still
+ * is), for a receiver that checks every payload byte another way: the
+ * benchmark client comparing blocks with the file it expects. */
+enum net_drop net_parse_udp_unchecked(const uint8_t *frame, size_t len, struct net_udp_datagram *out);
+
 /*
  * Write Ethernet, IPv4 and UDP headers in the first NET_UDP_HEADERS_LEN bytes of
  * frame, for a payload of payload_len bytes already placed right after them, and
@@ -70,5 +75,19 @@ enum net_drop net_parse_udp(const uint8_t *frame, size_t len, struct net_udp_dat
  */
 size_t net_build_udp(uint8_t *frame, const struct net_endpoint *src, const struct net_endpoint *dst,
 		     uint16_t ip_id, size_t payload_len);
+
+/*
+ * The same, given payload_sum = net_sum(payload): the payload is not read. A
+ * server that sends the same bytes many times (every client of one boot file)
+ * computes each block's sum once.
+ */
+size_t net_build_udp_summed(uint8_t *frame, const struct net_endpoint *src, const struct net_endpoint *dst,
+			    uint16_t ip_id, size_t payload_len, uint16_t payload_sum);
+
+/* RFC 1071 ones-complement sum of len bytes, not complemented. The sum of a
+ * buffer is the net_sum_add() of the sums of its pieces, provided every piece
+ * but the last has an even length. */
+uint16_t net_sum(const void *buf, size_t len);
+uint16_t net_sum_add(uint16_t a, uint16_t b);
 
 #endif

@@ -13,7 +13,7 @@
 #define TX_DESCRIPTORS 2048
 /* --no-huge: EAL memory must hold the mbuf pool and two cache versions (the one
  * serving and the one a reload is building). */
-#define NO_HUGE_OVERHEAD_MB 192
+#define NO_HUGE_OVERHEAD_MB 320
 
 static int append(char **argv, int *argc, char *storage, size_t len, size_t *used, const char *fmt, ...)
 	__attribute__((format(printf, 6, 7)));

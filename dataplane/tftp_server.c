@@ -18,6 +18,7 @@ struct session {
 	struct net_endpoint peer;
 	struct cache *version; /* the cache version this transfer reads from */
 	const uint8_t *data;
+	uint32_t *block_sums; /* per-block checksum sums (octet mode), or NULL */
 	uint64_t size;
 	struct tftp_params params;
 	uint64_t tsize; /* size announced in the OACK */
@@ -199,7 +200,7 @@ static void send_error(struct tftp_server *s, const struct net_endpoint *to, uin
 		return;
 	}
 	len = tftp_build_error(buf, s->tx.payload_cap, code, message);
-	s->tx.send(s->tx.ctx, pkt, to, src_port, len);
+	s->tx.send(s->tx.ctx, pkt, to, src_port, len, TFTP_TX_SUM_UNKNOWN);
 	s->counters.errors_sent++;
 }
 
@@ -213,7 +214,7 @@ static bool send_oack(struct tftp_server *s, struct session *ss)
 		return false;
 	}
 	s->tx.send(s->tx.ctx, pkt, &ss->peer, ss->port,
-		   tftp_build_oack(buf, s->tx.payload_cap, &ss->params, ss->tsize));
+		   tftp_build_oack(buf, s->tx.payload_cap, &ss->params, ss->tsize), TFTP_TX_SUM_UNKNOWN);
 	s->counters.oacks_sent++;
 	return true;
 }
@@ -226,6 +227,8 @@ static void send_blocks(struct tftp_server *s, struct session *ss, uint64_t firs
 	for (uint64_t block = first; block <= last; block++) {
 		uint64_t offset = (block - 1) * blksize;
 		size_t n = (size_t)(ss->size - offset < blksize ? ss->size - offset : blksize);
+		uint32_t *known = ss->block_sums ? &ss->block_sums[block - 1] : NULL;
+		uint16_t data_sum;
 		void *pkt;
 		uint8_t *buf = s->tx.alloc(s->tx.ctx, &pkt);
 
@@ -233,11 +236,19 @@ static void send_blocks(struct tftp_server *s, struct session *ss, uint64_t firs
 			s->counters.tx_no_buffer++;
 			break;
 		}
+		if (known && *known) {
+			data_sum = (uint16_t)*known;
+		} else {
+			data_sum = net_sum(ss->data + offset, n);
+			if (known)
+				*known = CACHE_BLOCK_SUM_KNOWN | data_sum;
+		}
 		/* RFC 1350 block numbers are 16 bits; like tftp-hpa, curl and atftp we
 		 * let them roll over from 65535 to 0. */
 		tftp_write_data_header(buf, (uint16_t)block);
 		memcpy(buf + TFTP_HEADER_LEN, ss->data + offset, n);
-		s->tx.send(s->tx.ctx, pkt, &ss->peer, ss->port, TFTP_HEADER_LEN + n);
+		s->tx.send(s->tx.ctx, pkt, &ss->peer, ss->port, TFTP_HEADER_LEN + n,
+			   net_sum_add(net_sum(buf, TFTP_HEADER_LEN), data_sum));
 		s->counters.data_packets++;
 		s->counters.data_bytes += n;
 		if (block <= ss->sent_upto)
@@ -273,6 +284,7 @@ static void end_session(struct tftp_server *s, struct session *ss)
 	cache_unref(ss->version);
 	ss->version = NULL;
 	ss->data = NULL;
+	ss->block_sums = NULL;
 	ss->active = false;
 	s->free_ring[(s->free_head + s->free_count) % s->n_ports] = index;
 	s->free_count++;
@@ -372,6 +384,7 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	cache_ref(ss->version);
 	ss->data = data;
 	ss->size = size;
+	ss->block_sums = req.mode == TFTP_MODE_OCTET ? cache_file_block_sums(s->cache, file, params.blksize) : NULL;
 	ss->params = params;
 	ss->tsize = size;
 	ss->last_block = size / params.blksize + 1;

@@ -25,10 +25,14 @@
 
 /* Where replies go. alloc returns a payload buffer of at least payload_cap bytes
  * (or NULL when out of buffers: the timer retries later); send transmits len
- * bytes of it to `to` from our UDP port src_port and takes ownership. */
+ * bytes of it to `to` from our UDP port src_port and takes ownership.
+ * payload_sum is net_sum() of those bytes when the server knows it (DATA), or
+ * TFTP_TX_SUM_UNKNOWN. */
+#define TFTP_TX_SUM_UNKNOWN (-1)
 struct tftp_tx {
 	uint8_t *(*alloc)(void *ctx, void **pkt);
-	void (*send)(void *ctx, void *pkt, const struct net_endpoint *to, uint16_t src_port, size_t len);
+	void (*send)(void *ctx, void *pkt, const struct net_endpoint *to, uint16_t src_port, size_t len,
+		     int32_t payload_sum);
 	void *ctx;
 	size_t payload_cap;
 };

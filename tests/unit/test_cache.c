@@ -550,3 +550,39 @@ Test(cache, netascii_of_an_empty_file_is_empty)
 	cr_assert(eq(u64, n, 0));
 	cr_assert(d != NULL);
 }
+
+/* Block-sum tables are charged to the budget, reused per blksize, at most four
+ * block sizes per file, and freed with the version. */
+Test(cache, block_sum_tables_are_budgeted_and_reused)
+{
+	char path[512];
+	uint8_t data[4096] = { 0 };
+	const struct cache_file *f;
+	uint32_t *t512;
+
+	snprintf(path, sizeof(path), "%s/f", fx.root);
+	write_bytes(path, data, sizeof(data));
+	cr_assert(eq(int, cache_load(fx.root, 4096 + 9 * 4 + 3 * 5 * 4, &fx.allocator, &fx.cache, fx.err, sizeof(fx.err)), 0));
+	f = cache_find(fx.cache, "f");
+	t512 = cache_file_block_sums(fx.cache, f, 512); /* 9 entries */
+	cr_assert(t512 != NULL);
+	cr_expect(eq(ptr, cache_file_block_sums(fx.cache, f, 512), t512), "same table for the same blksize");
+	cr_expect(cache_file_block_sums(fx.cache, f, 1024) != NULL); /* 5 entries */
+	cr_expect(cache_file_block_sums(fx.cache, f, 1025) != NULL);
+	cr_expect(cache_file_block_sums(fx.cache, f, 1026) != NULL);
+	cr_expect(eq(ptr, cache_file_block_sums(fx.cache, f, 1027), NULL), "four tables per file at most");
+	cache_unref(fx.cache);
+	fx.cache = NULL;
+	cr_expect(eq(u64, fx.counts.frees, fx.counts.allocs), "tables freed with the version");
+}
+
+Test(cache, block_sum_table_over_budget_is_refused)
+{
+	char path[512];
+	uint8_t data[4096] = { 0 };
+
+	snprintf(path, sizeof(path), "%s/f", fx.root);
+	write_bytes(path, data, sizeof(data));
+	cr_assert(eq(int, cache_load(fx.root, 4096 + 8, &fx.allocator, &fx.cache, fx.err, sizeof(fx.err)), 0));
+	cr_expect(eq(ptr, cache_file_block_sums(fx.cache, cache_find(fx.cache, "f"), 512), NULL));
+}

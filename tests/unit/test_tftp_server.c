@@ -41,6 +41,7 @@ struct sent {
 };
 
 struct recorder {
+	uint64_t summed; /* sends that came with a payload sum */
 	struct sent *pkts;
 	size_t n, cap;
 	size_t payload_cap;
@@ -65,9 +66,17 @@ static uint8_t *rec_alloc(void *ctx, void **pkt)
 	return buf;
 }
 
-static void rec_send(void *ctx, void *pkt, const struct net_endpoint *to, uint16_t src_port, size_t len)
+/* Every sum the server announces must be the sum of the bytes it sends: the
+ * dataplane writes it into the UDP checksum without looking at the payload. */
+static void rec_send(void *ctx, void *pkt, const struct net_endpoint *to, uint16_t src_port, size_t len,
+		     int32_t payload_sum)
 {
 	struct recorder *r = ctx;
+
+	if (payload_sum != TFTP_TX_SUM_UNKNOWN) {
+		cr_assert(eq(u16, (uint16_t)payload_sum, net_sum(pkt, len)), "announced payload sum is wrong");
+		r->summed++;
+	}
 
 	cr_assert(le(sz, len, r->payload_cap), "datagram longer than the buffer");
 	if (r->n == r->cap) {
@@ -1277,7 +1286,8 @@ Test(tftp_server, new_cache_version_serves_new_requests_while_running_transfer_k
 	download(PORT_LO, 512, 1, &dl_old, 10);
 	cr_assert(eq(sz, dl_old.len, 1000));
 	cr_assert(eq(int, memcmp(dl_old.bytes, old, 1000), 0));
-	cr_assert(eq(u64, fx.counts.frees, frees_before + 1), "its last transfer ended: old version freed");
+	cr_assert(eq(u64, fx.counts.frees, frees_before + 2),
+		  "its last transfer ended: old version freed (the file and its block-sum table)");
 
 	/* A new request gets the new file. */
 	RRQ(2, "kernel", "octet");
@@ -1324,7 +1334,7 @@ Test(tftp_server, destroy_with_running_transfers_releases_every_cache_buffer)
 	cr_assert(eq(u32, tftp_server_active_sessions(fx.srv), 2));
 	tftp_server_destroy(fx.srv);
 	fx.srv = NULL;
-	cr_assert(eq(u64, fx.counts.allocs, 3), "two files and one netascii copy");
+	cr_assert(eq(u64, fx.counts.allocs, 4), "two files, one netascii copy, one block-sum table for a");
 	cr_assert(eq(u64, fx.counts.frees, fx.counts.allocs));
 	cr_assert(eq(u64, fx.rec.allocs, fx.rec.sends), "every tx buffer was sent");
 }
@@ -1381,4 +1391,48 @@ Test(tftp_server, create_accepts_configs_at_the_limits)
 		cr_expect(ne(ptr, (void *)s, NULL), "case %zu: %s", i, strerror(errno));
 		tftp_server_destroy(s);
 	}
+}
+
+/* ---- per-block checksum sums ---------------------------------------------- */
+
+/* The first transfer fills the file's table of block sums; a second transfer of
+ * the same file at the same blksize sends every block with a known sum (and
+ * rec_send checks each one against the bytes). Netascii copies get none. */
+Test(tftp_server, block_sums_are_computed_once_and_reused)
+{
+	uint8_t *file = pattern(5000, 7); /* 10 blocks of 512, the last short */
+	struct cache *cache;
+	const struct cache_file *f;
+	uint32_t *sums;
+
+	write_file("f", file, 5000);
+	start_server(&base_config);
+	for (int transfer = 0; transfer < 2; transfer++) {
+		uint16_t port;
+
+		rec_clear(&fx.rec);
+		fx.rec.summed = 0;
+		RRQ(0, "f", "octet");
+		port = pkt(0)->src_port;
+		for (uint16_t block = 1; block <= 10; block++)
+			packet_from(&client, port, TFTP_ACK, block, 0);
+		cr_assert(eq(u64, fx.rec.summed, 10), "transfer %d: every DATA carries its sum", transfer);
+	}
+	cr_assert(eq(int, cache_load(fx.root, 1 << 20, &fx.allocator, &cache, (char[256]){ 0 }, 256), 0));
+	f = cache_find(cache, "f");
+	sums = cache_file_block_sums(cache, f, 512);
+	cr_assert(sums != NULL);
+	cr_expect(eq(u32, sums[0], 0), "a fresh cache version starts with an empty table");
+	cache_unref(cache);
+	free(file);
+}
+
+Test(tftp_server, netascii_transfers_send_correct_sums_without_a_table)
+{
+	write_file("t", "a\nb\rc", 5);
+	start_server(&base_config);
+	rec_clear(&fx.rec);
+	RRQ(0, "t", "netascii");
+	cr_assert(eq(sz, fx.rec.n, 1));
+	cr_expect(eq(u64, fx.rec.summed, 1), "the sum is still given, and checked by rec_send");
 }
