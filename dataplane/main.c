@@ -74,7 +74,7 @@ struct dataplane {
 	struct cache *latest;
 	struct cache *pending;
 	uint64_t reloads_ok, reloads_failed;
-	uint64_t tsc_hz;
+	uint64_t tsc_per_us;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -139,7 +139,7 @@ static void tx_send(void *ctx, void *pkt, const struct net_endpoint *to, uint16_
 
 static uint64_t now_us(const struct dataplane *dp)
 {
-	return (uint64_t)((unsigned __int128)rte_get_tsc_cycles() * 1000000u / dp->tsc_hz);
+	return rte_get_tsc_cycles() / dp->tsc_per_us;
 }
 
 static void handle_frame(struct dataplane *dp, struct rte_mbuf *m, uint64_t now)
@@ -439,7 +439,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	snprintf(runtime_dir, sizeof(runtime_dir), "%s", rte_eal_get_runtime_dir());
-	dp.tsc_hz = rte_get_tsc_hz();
+	dp.tsc_per_us = rte_get_tsc_hz() / 1000000u;
+	if (dp.tsc_per_us == 0)
+		dp.tsc_per_us = 1;
 	r = 1;
 
 	if (rte_eth_dev_count_avail() != 1) {
