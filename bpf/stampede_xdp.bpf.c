@@ -3,7 +3,8 @@
  * XDP steering for Stampede.
  *
  * The dataplane owns a handful of UDP ports on one address: DHCP (67, also when
- * broadcast), the PXE boot server (4011), TFTP (69) and its TFTP session range.
+ * broadcast) and the PXE boot server (4011) when it answers them (steer_dhcp),
+ * TFTP (69) and its TFTP session range.
  * Those packets go to the AF_XDP socket of the receiving queue; everything else
  * (ARP, ICMP, TCP for HTTP, other UDP, other addresses) is passed to the kernel
  * untouched, so the host stays reachable while the dataplane runs.
@@ -63,11 +64,12 @@ static __always_inline int pass(enum sp_xdp_verdict why)
 static __always_inline int owned_port(const struct sp_xdp_config *cfg, __u16 port, int broadcast)
 {
 	if (port == SP_PORT_DHCP_SERVER)
-		return 1;
+		return cfg->steer_dhcp;
 	if (broadcast)
 		return 0;
-	return port == SP_PORT_PXE_BOOT || port == SP_PORT_TFTP ||
-	       (port >= cfg->tftp_port_lo && port <= cfg->tftp_port_hi);
+	if (port == SP_PORT_PXE_BOOT)
+		return cfg->steer_dhcp;
+	return port == SP_PORT_TFTP || (port >= cfg->tftp_port_lo && port <= cfg->tftp_port_hi);
 }
 
 SEC("xdp")

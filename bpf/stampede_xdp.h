@@ -26,6 +26,11 @@ struct sp_xdp_config {
 	__u32 server_ip;    /* network byte order */
 	__u16 tftp_port_lo; /* host byte order, inclusive */
 	__u16 tftp_port_hi; /* host byte order, inclusive */
+	/* Steer DHCP (67, also broadcast) and the PXE boot server port (4011) only
+	 * when the dataplane answers them: otherwise a DHCP server on the same host
+	 * keeps receiving its requests. */
+	__u8 steer_dhcp;
+	__u8 pad[3];
 };
 
 /* One per-CPU counter per verdict. Every PASS verdict names why the packet was left

@@ -113,9 +113,11 @@ static int sibling_path(const char *name, char *out, size_t len)
 static int serve(int argc, char **argv)
 {
 	const char *cache_text = arg_value(argc, argv, "--cache-mb");
-	unsigned long need_mb = (cache_text ? strtoul(cache_text, NULL, 10) : DEFAULT_CACHE_MB) + POOL_MB;
+	/* A reload builds the new cache version beside the serving one. */
+	unsigned long need_mb = 2 * (cache_text ? strtoul(cache_text, NULL, 10) : DEFAULT_CACHE_MB) + POOL_MB;
 	char dataplane[PATH_MAX];
 	char *args[MAX_ARGS];
+	sigset_t relayed, previous;
 	int n = 0, status;
 
 	if (!arg_value(argc, argv, "--iface")) {
@@ -142,22 +144,28 @@ static int serve(int argc, char **argv)
 	}
 	args[n] = NULL;
 
-	signal(SIGINT, relay);
-	signal(SIGTERM, relay);
-	signal(SIGHUP, relay);
+	/* Block the relayed signals across fork so that none arrives while `child`
+	 * is not yet known (it would be lost); each side then sets its own handling. */
+	sigemptyset(&relayed);
+	sigaddset(&relayed, SIGINT);
+	sigaddset(&relayed, SIGTERM);
+	sigaddset(&relayed, SIGHUP);
+	sigprocmask(SIG_BLOCK, &relayed, &previous);
 	child = fork();
 	if (child < 0) {
 		perror("stampede serve: fork");
 		return 1;
 	}
 	if (child == 0) {
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
-		signal(SIGHUP, SIG_DFL);
+		sigprocmask(SIG_SETMASK, &previous, NULL);
 		execv(dataplane, args);
 		fprintf(stderr, "stampede serve: cannot run %s: %s\n", dataplane, strerror(errno));
 		_exit(127);
 	}
+	signal(SIGINT, relay);
+	signal(SIGTERM, relay);
+	signal(SIGHUP, relay);
+	sigprocmask(SIG_SETMASK, &previous, NULL);
 	while (waitpid(child, &status, 0) < 0)
 		if (errno != EINTR)
 			return 1;

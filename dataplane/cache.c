@@ -194,10 +194,12 @@ static void walk(struct loader *l, const char *rel, int depth)
 	fd = open_beneath(l->root_fd, rel[0] ? rel : ".", O_RDONLY | O_DIRECTORY,
 			  RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
 	if (fd < 0 || !(dir = fdopendir(fd))) {
+		int e = errno; /* before close() can change it */
+
 		if (fd >= 0)
 			close(fd);
 		if (depth == 0)
-			set_error(l, -errno, "cannot read the TFTP root: %s", strerror(errno));
+			set_error(l, -e, "cannot read the TFTP root: %s", strerror(e));
 		else
 			l->cache->stats.skipped_unreadable++;
 		return;

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -338,6 +339,18 @@ static int resolve_interface(struct dataplane *dp, unsigned *mtu, char *err, siz
 		snprintf(err, len, "cannot read the MTU of %s: %s", dp->opts.iface, strerror(-r));
 		return r;
 	}
+	if (*mtu < TFTP_BLKSIZE_DEFAULT + 32) {
+		snprintf(err, len, "MTU %u of %s is too small for 512-byte TFTP blocks (needs at least %u)", *mtu,
+			 dp->opts.iface, TFTP_BLKSIZE_DEFAULT + 32);
+		return -EINVAL;
+	}
+	if ((r = iface_check_private_ports(dp->opts.tftp.port_lo, dp->opts.tftp.port_hi, err, len)) < 0)
+		return r;
+	if ((r = iface_rx_queues(dp->opts.iface)) > 1 && dp->opts.pmd == DP_PMD_AF_XDP)
+		fprintf(stderr,
+			"stampede-dataplane: warning: %s has %d receive queues and only queue 0 is served: "
+			"run `ethtool -L %s combined 1` (or steer UDP to queue 0 with ethtool -N)\n",
+			dp->opts.iface, r, dp->opts.iface);
 	return 0;
 }
 
@@ -373,6 +386,8 @@ static void remove_runtime_dir(const char *dir)
 
 static void configure_xdp(struct dataplane *dp)
 {
+	/* steer_dhcp stays 0: this build has no DHCP responder, so 67 and 4011
+	 * remain the kernel's (a DHCP server on this host keeps working). */
 	struct sp_xdp_config cfg = {
 		.server_ip = dp->self.ip,
 		.tftp_port_lo = dp->opts.tftp.port_lo,
@@ -468,6 +483,8 @@ int main(int argc, char **argv)
 
 	tx = (struct tftp_tx){ tx_alloc, tx_send, &dp,
 			       rte_pktmbuf_data_room_size(dp.pool) - RTE_PKTMBUF_HEADROOM - NET_UDP_HEADERS_LEN };
+	if (getrandom(&dp.opts.tftp.port_seed, sizeof(dp.opts.tftp.port_seed), 0) < 0 || !dp.opts.tftp.port_seed)
+		dp.opts.tftp.port_seed = rte_get_tsc_cycles() | 1;
 	dp.tftp = tftp_server_create(&dp.opts.tftp, &tx);
 	if (!dp.tftp) {
 		fprintf(stderr, "stampede-dataplane: invalid TFTP limits: %s\n", strerror(errno));

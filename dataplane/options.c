@@ -106,7 +106,7 @@ static int port_range(const char *text, struct tftp_config *cfg, char *err, size
 	uint64_t lo, hi;
 
 	if (!dash || dash - text >= (long)sizeof(lo_text) || strlen(dash + 1) >= sizeof(hi_text))
-		return fail(err, len, "--port-range %s: expected LO-HI, e.g. 49152-53247", text);
+		return fail(err, len, "--port-range %s: expected LO-HI, e.g. 61440-65535", text);
 	memcpy(lo_text, text, (size_t)(dash - text));
 	lo_text[dash - text] = '\0';
 	strcpy(hi_text, dash + 1);

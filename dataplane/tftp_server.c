@@ -48,11 +48,20 @@ struct tftp_server {
 	uint32_t free_head, free_count;
 	struct client_slot *clients;
 	uint32_t client_mask;
+	uint64_t rng; /* xorshift64 state for port choice; 0 = ports in order */
 	struct tftp_counters counters;
 };
 
 /* The address is in network byte order, so the octet that varies most inside a
  * subnet sits in the top bits: mix them all down (murmur3's finaliser). */
+static uint64_t next_random(struct tftp_server *s)
+{
+	s->rng ^= s->rng << 13; /* xorshift64 (Marsaglia) */
+	s->rng ^= s->rng >> 7;
+	s->rng ^= s->rng << 17;
+	return s->rng;
+}
+
 static uint32_t hash_ip(uint32_t ip)
 {
 	ip ^= ip >> 16;
@@ -146,6 +155,7 @@ struct tftp_server *tftp_server_create(const struct tftp_config *cfg, const stru
 		s->free_ring[i] = i;
 	}
 	s->free_count = n_ports;
+	s->rng = cfg->port_seed;
 	return s;
 }
 
@@ -290,6 +300,37 @@ static void end_session(struct tftp_server *s, struct session *ss)
 	s->free_count++;
 }
 
+/* The next session slot (and so port): a random free one, or the oldest freed. */
+static uint32_t take_free_port(struct tftp_server *s)
+{
+	uint32_t index;
+
+	if (s->rng) {
+		uint32_t pick = (s->free_head + (uint32_t)(next_random(s) % s->free_count)) % s->n_ports;
+		uint32_t tmp = s->free_ring[pick];
+
+		s->free_ring[pick] = s->free_ring[s->free_head];
+		s->free_ring[s->free_head] = tmp;
+	}
+	index = s->free_ring[s->free_head];
+	s->free_head = (s->free_head + 1) % s->n_ports;
+	s->free_count--;
+	return index;
+}
+
+/* A session of this peer (same address and port) that has not got past its first
+ * reply: a retransmitted RRQ, when our OACK or first block was late or lost. */
+static struct session *opening_session_of(struct tftp_server *s, const struct net_endpoint *from)
+{
+	for (uint32_t i = 0; i < s->n_active; i++) {
+		struct session *ss = &s->sessions[s->active[i]];
+
+		if (ss->peer.ip == from->ip && ss->peer.port == from->port && ss->acked == 0)
+			return ss;
+	}
+	return NULL;
+}
+
 static const char *const name_refusals[] = {
 	[CACHE_NAME_EMPTY] = "file not found",
 	[CACHE_NAME_TRAVERSAL] = "access violation: \"..\" leads outside the TFTP root",
@@ -360,6 +401,25 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 		send_error(s, from, 69, TFTP_ERR_DISK_FULL, "no memory left for the netascii copy of this file");
 		return;
 	}
+	/* Only this client's sessions can match, so skip the scan when it has none
+	 * (a flood from many addresses never pays for it). */
+	client = client_find(s, from->ip, false);
+	if (client && client->sessions) {
+		struct session *again = opening_session_of(s, from);
+
+		if (again) {
+			/* Answer the retransmitted RRQ from the session it opened: a second
+			 * session would stream the same file to the same port. */
+			s->counters.duplicate_requests++;
+			if (again->awaiting_oack_ack) {
+				if (send_oack(s, again))
+					s->counters.retransmits++;
+			} else {
+				send_blocks(s, again, 1, again->sent_upto ? again->sent_upto : 1);
+			}
+			return;
+		}
+	}
 	if (s->n_active >= s->cfg.max_sessions || s->free_count == 0) {
 		s->counters.refused_busy++;
 		send_error(s, from, 69, TFTP_ERR_UNDEFINED, "server busy: too many transfers, retry later");
@@ -373,9 +433,7 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	}
 	client->sessions++;
 
-	ss = &s->sessions[s->free_ring[s->free_head]];
-	s->free_head = (s->free_head + 1) % s->n_ports;
-	s->free_count--;
+	ss = &s->sessions[take_free_port(s)];
 	ss->active = true;
 	ss->active_pos = s->n_active;
 	s->active[s->n_active++] = (uint32_t)(ss - s->sessions);
@@ -384,7 +442,13 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	cache_ref(ss->version);
 	ss->data = data;
 	ss->size = size;
-	ss->block_sums = req.mode == TFTP_MODE_OCTET ? cache_file_block_sums(s->cache, file, params.blksize) : NULL;
+	/* Tables only for the block sizes nearly every client uses (the RFC 1350
+	 * default and the largest the link carries), so that odd sizes asked for
+	 * on purpose cannot use up the table slots and the budget. */
+	ss->block_sums = req.mode == TFTP_MODE_OCTET &&
+				 (params.blksize == TFTP_BLKSIZE_DEFAULT || params.blksize == s->cfg.max_blksize)
+			 ? cache_file_block_sums(s->cache, file, params.blksize)
+			 : NULL;
 	ss->params = params;
 	ss->tsize = size;
 	ss->last_block = size / params.blksize + 1;

@@ -45,6 +45,10 @@ struct tftp_config {
 	uint16_t max_windowsize;          /* at most TFTP_SERVER_WINDOWSIZE_LIMIT */
 	uint32_t retransmit_ms;           /* when the client negotiates no timeout */
 	uint8_t max_retries;              /* then the transfer is abandoned */
+	/* Session ports are drawn at random from the free ones, so that a spoofer
+	 * cannot guess the next one (RFC 6056 reasoning); 0 hands them out in order,
+	 * oldest freed first, for tests that need to know them. */
+	uint64_t port_seed;
 };
 
 /* ACK numbers are 16 bits; an ACK is matched to the window by its distance from
@@ -53,15 +57,17 @@ struct tftp_config {
 #define TFTP_SERVER_WINDOWSIZE_LIMIT 32767
 
 /* Default limits, chosen for hundreds of machines booting at once:
- * - 4096 sessions: one port each in 49152..53247 (the IANA dynamic range start);
+ * - 4096 sessions: one port each in 61440..65535, above Linux's default
+ *   ephemeral range (32768..60999): the XDP program takes these ports away from
+ *   the host, so they must not be ones the host's own UDP clients are given;
  * - 128 per client address: a single machine runs one or two transfers, but a
  *   NAT or a load generator may stand for many;
  * - windowsize up to 64: 64 x 1468 bytes is ~94 KB in flight, well inside socket
  *   buffers of every client we tested;
  * - 1 s retransmission (tftp-hpa's default), 5 retries: a silent client is
  *   dropped after 6 s. */
-#define TFTP_DEFAULT_PORT_LO         49152
-#define TFTP_DEFAULT_PORT_HI         53247
+#define TFTP_DEFAULT_PORT_LO         61440
+#define TFTP_DEFAULT_PORT_HI         65535
 #define TFTP_DEFAULT_MAX_SESSIONS    4096
 #define TFTP_DEFAULT_MAX_PER_CLIENT  128
 #define TFTP_DEFAULT_MAX_WINDOWSIZE  64
@@ -86,6 +92,7 @@ struct tftp_config {
 	X(data_bytes, "file bytes sent in DATA packets")                                    \
 	X(retransmits, "DATA and OACK packets sent again")                                  \
 	X(duplicate_acks, "ACKs for a block already acknowledged (ignored, RFC 1123)")      \
+	X(duplicate_requests, "RRQs repeated by a client whose transfer had not started")   \
 	X(stray_packets, "ACKs beyond the window and other unexpected packets (ignored)")    \
 	X(unknown_tid, "packets to a session port from the wrong peer or after the end")    \
 	X(errors_sent, "ERROR packets sent")                                                \

@@ -57,5 +57,8 @@ startup_error "absurd blksize limit option" "--max-windowsize 0: expected a numb
 startup_error "more sessions than ports" "--max-sessions 100 exceeds the 10 ports of --port-range 50000-50009" \
 	--iface "$SRV_IF" --port-range 50000-50009 --max-sessions 100
 startup_error "--iface missing" "--iface IF is required"
+startup_error "session ports inside the kernel's ephemeral range" \
+	"session port 40000 is in the kernel's ephemeral range 32768-60999" \
+	--iface "$SRV_IF" --port-range 40000-40100 --no-huge
 check "no XDP program left behind by the failed starts" bash -c "! ip -n $SRV_NS link show $SRV_IF | grep -q xdp"
 finish

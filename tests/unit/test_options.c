@@ -68,8 +68,8 @@ Test(dp_options, defaults_with_only_iface)
 	cr_assert(not(o.help));
 	cr_assert(eq(u32, o.cache_mb, 512));
 	cr_assert(eq(u32, o.mtu, 0));
-	cr_assert(eq(u16, o.tftp.port_lo, 49152));
-	cr_assert(eq(u16, o.tftp.port_hi, 53247));
+	cr_assert(eq(u16, o.tftp.port_lo, 61440));
+	cr_assert(eq(u16, o.tftp.port_hi, 65535));
 	cr_assert(eq(u32, o.tftp.max_sessions, 4096));
 	cr_assert(eq(u32, o.tftp.max_sessions_per_client, 128));
 	cr_assert(eq(u16, o.tftp.max_windowsize, 64));
@@ -222,7 +222,7 @@ Test(dp_options, numeric_options_refuse_beyond_bounds_naming_option_and_range)
 
 /* ---- --port-range and --max-sessions -------------------------------------- */
 
-#define RANGE_SYNTAX "expected LO-HI, e.g. 49152-53247"
+#define RANGE_SYNTAX "expected LO-HI, e.g. 61440-65535"
 #define RANGE_BOUNDS "expected LO-HI with 1024 <= LO <= HI <= 65535"
 
 Test(dp_options, port_range_forms)
@@ -282,7 +282,7 @@ Test(dp_options, max_sessions_larger_than_the_port_range_is_an_error_in_either_o
 	cr_assert(eq(str, err, (char *)want));
 	cr_assert(eq(int, PARSE(&o, err, "--iface", "eth0", "--max-sessions", "4097"), -EINVAL));
 	cr_assert(eq(str, err,
-		     "--max-sessions 4097 exceeds the 4096 ports of --port-range 49152-53247 "
+		     "--max-sessions 4097 exceeds the 4096 ports of --port-range 61440-65535 "
 		     "(each transfer needs its own port)"));
 	cr_assert(eq(int, PARSE(&o, err, "--iface", "eth0", "--port-range", "50000-50009", "--max-sessions", "10"),
 		     0));
@@ -421,7 +421,7 @@ Test(dp_options, usage_lists_every_option)
 	cr_assert(eq(int, fclose(f), 0));
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
 		cr_expect(strstr(text, names[i]) != NULL, "usage lacks %s", names[i]);
-	cr_expect(strstr(text, "default 49152-53247") != NULL);
+	cr_expect(strstr(text, "default 61440-65535") != NULL);
 	cr_expect(strstr(text, "1..32767 (default 64)") != NULL);
 	free(text);
 }

@@ -248,14 +248,20 @@ static void expect_to(const struct sent *p, const struct net_endpoint *to, uint1
 	cr_assert(eq(u8[6], (uint8_t *)p->to.mac, (uint8_t *)to->mac));
 }
 
-static void expect_data(const struct sent *p, uint16_t src_port, uint16_t block, const uint8_t *data,
-			size_t n)
+static void expect_data_to(const struct sent *p, const struct net_endpoint *to, uint16_t src_port,
+			   uint16_t block, const uint8_t *data, size_t n)
 {
-	expect_to(p, &client, src_port);
+	expect_to(p, to, src_port);
 	cr_assert(eq(sz, p->len, TFTP_HEADER_LEN + n), "DATA %u length", block);
 	cr_assert(eq(u8[4], p->bytes, ((uint8_t[]){ 0x00, 0x03, (uint8_t)(block >> 8), (uint8_t)block })));
 	if (n)
 		cr_assert(eq(u8[n], p->bytes + TFTP_HEADER_LEN, (uint8_t *)data), "DATA %u bytes", block);
+}
+
+static void expect_data(const struct sent *p, uint16_t src_port, uint16_t block, const uint8_t *data,
+			size_t n)
+{
+	expect_data_to(p, &client, src_port, block, data, n);
 }
 
 static void expect_error_to(const struct sent *p, const struct net_endpoint *to, uint16_t src_port,
@@ -1306,9 +1312,12 @@ Test(tftp_server, new_request_during_running_transfer_gets_new_bytes_before_old_
 	struct download dl_new = new_download(1500);
 	struct cache *v2;
 
+	struct net_endpoint first = client;
+
+	first.port = 3070; /* each transfer from its own client port, as clients do */
 	write_file("kernel", old, 1000);
 	start_server(&base_config);
-	RRQ(0, "kernel", "octet");
+	RRQ_FROM(&first, 0, "kernel", "octet");
 	write_file("kernel", new, 1500);
 	v2 = load_cache(1 << 30);
 	tftp_server_set_cache(fx.srv, v2);
@@ -1317,8 +1326,8 @@ Test(tftp_server, new_request_during_running_transfer_gets_new_bytes_before_old_
 	RRQ(1, "kernel", "octet");
 	download(PORT_LO + 1, 512, 2, &dl_new, 10);
 	cr_assert(eq(int, memcmp(dl_new.bytes, new, 1500), 0));
-	ack(PORT_LO, 1, 3);
-	expect_data(pkt(0), PORT_LO, 2, old + 512, 488);
+	packet_from(&first, PORT_LO, TFTP_ACK, 1, 3);
+	expect_data_to(pkt(0), &first, PORT_LO, 2, old + 512, 488);
 	free(dl_new.bytes);
 	free(old);
 	free(new);
@@ -1328,9 +1337,12 @@ Test(tftp_server, destroy_with_running_transfers_releases_every_cache_buffer)
 {
 	write_file("a", "aaaa", 4);
 	write_file("b", "bbbb", 4);
+	struct net_endpoint second = client;
+
+	second.port = 3070;
 	start_server(&base_config);
 	RRQ(0, "a", "octet");
-	RRQ(0, "b", "netascii");
+	RRQ_FROM(&second, 0, "b", "netascii");
 	cr_assert(eq(u32, tftp_server_active_sessions(fx.srv), 2));
 	tftp_server_destroy(fx.srv);
 	fx.srv = NULL;
@@ -1348,18 +1360,18 @@ Test(tftp_server, create_rejects_inconsistent_configs_with_einval)
 		struct tftp_config cfg;
 		size_t payload_cap;
 	} bad[] = {
-		{ "port_hi < port_lo", { 50000, 49999, 1, 1, 1468, 64, 1000, 3 }, 1472 },
-		{ "port_lo 69", { 69, 100, 1, 1, 1468, 64, 1000, 3 }, 1472 },
-		{ "port_lo 0", { 0, 100, 1, 1, 1468, 64, 1000, 3 }, 1472 },
-		{ "max_sessions 0", { 50000, 50010, 0, 1, 1468, 64, 1000, 3 }, 1472 },
-		{ "max_sessions above the range", { 50000, 50010, 12, 1, 1468, 64, 1000, 3 }, 1472 },
-		{ "per client 0", { 50000, 50010, 11, 0, 1468, 64, 1000, 3 }, 1472 },
-		{ "max_blksize 7", { 50000, 50010, 11, 1, 7, 64, 1000, 3 }, 1472 },
-		{ "max_blksize 511 (RFC 1350 clients need 512)", { 50000, 50010, 11, 1, 511, 64, 1000, 3 }, 1472 },
-		{ "max_windowsize 0", { 50000, 50010, 11, 1, 1468, 0, 1000, 3 }, 1472 },
-		{ "max_windowsize 32768", { 50000, 50010, 11, 1, 1468, 32768, 1000, 3 }, 1472 },
-		{ "retransmit_ms 0", { 50000, 50010, 11, 1, 1468, 64, 0, 3 }, 1472 },
-		{ "buffer smaller than a block", { 50000, 50010, 11, 1, 1468, 64, 1000, 3 }, 1471 },
+		{ "port_hi < port_lo", { 50000, 49999, 1, 1, 1468, 64, 1000, 3, 0 }, 1472 },
+		{ "port_lo 69", { 69, 100, 1, 1, 1468, 64, 1000, 3, 0 }, 1472 },
+		{ "port_lo 0", { 0, 100, 1, 1, 1468, 64, 1000, 3, 0 }, 1472 },
+		{ "max_sessions 0", { 50000, 50010, 0, 1, 1468, 64, 1000, 3, 0 }, 1472 },
+		{ "max_sessions above the range", { 50000, 50010, 12, 1, 1468, 64, 1000, 3, 0 }, 1472 },
+		{ "per client 0", { 50000, 50010, 11, 0, 1468, 64, 1000, 3, 0 }, 1472 },
+		{ "max_blksize 7", { 50000, 50010, 11, 1, 7, 64, 1000, 3, 0 }, 1472 },
+		{ "max_blksize 511 (RFC 1350 clients need 512)", { 50000, 50010, 11, 1, 511, 64, 1000, 3, 0 }, 1472 },
+		{ "max_windowsize 0", { 50000, 50010, 11, 1, 1468, 0, 1000, 3, 0 }, 1472 },
+		{ "max_windowsize 32768", { 50000, 50010, 11, 1, 1468, 32768, 1000, 3, 0 }, 1472 },
+		{ "retransmit_ms 0", { 50000, 50010, 11, 1, 1468, 64, 0, 3, 0 }, 1472 },
+		{ "buffer smaller than a block", { 50000, 50010, 11, 1, 1468, 64, 1000, 3, 0 }, 1471 },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1378,8 +1390,8 @@ Test(tftp_server, create_rejects_inconsistent_configs_with_einval)
 Test(tftp_server, create_accepts_configs_at_the_limits)
 {
 	static const struct tftp_config ok[] = {
-		{ 70, 70, 1, 1, 512, 1, 1, 0 },
-		{ 1024, 65535, 64512, 64512, 1468, 32767, 255000, 50 },
+		{ 70, 70, 1, 1, 512, 1, 1, 0, 0 },
+		{ 1024, 65535, 64512, 64512, 1468, 32767, 255000, 50, 0 },
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
@@ -1435,4 +1447,86 @@ Test(tftp_server, netascii_transfers_send_correct_sums_without_a_table)
 	RRQ(0, "t", "netascii");
 	cr_assert(eq(sz, fx.rec.n, 1));
 	cr_expect(eq(u64, fx.rec.summed, 1), "the sum is still given, and checked by rec_send");
+}
+
+/* ---- retransmitted requests and port choice ------------------------------ */
+
+/* A client whose OACK or first block is late sends its RRQ again from the same
+ * port: the server answers from the session it opened instead of opening a
+ * second one that would stream the same file to the same port. */
+Test(tftp_server, retransmitted_rrq_is_answered_by_the_session_it_opened)
+{
+	write_file("f", "0123456789", 10);
+	start_server(&base_config);
+	RRQ(0, "f", "octet", "tsize", "0");
+	cr_assert(eq(u16, be16(pkt(0)->bytes), TFTP_OACK));
+	rec_clear(&fx.rec);
+	RRQ(100, "f", "octet", "tsize", "0");
+	cr_assert(eq(sz, fx.rec.n, 1));
+	cr_expect(eq(u16, be16(pkt(0)->bytes), TFTP_OACK), "the OACK again");
+	cr_expect(eq(u16, pkt(0)->src_port, PORT_LO), "from the same session port");
+	cr_expect(eq(u32, tftp_server_active_sessions(fx.srv), 1));
+	cr_expect(eq(u64, tftp_server_counters(fx.srv)->duplicate_requests, 1));
+
+	/* Without options the first block is sent again. */
+	{
+		struct net_endpoint other = client;
+
+		other.port = 3070;
+		RRQ_FROM(&other, 0, "f", "octet");
+		rec_clear(&fx.rec);
+		RRQ_FROM(&other, 200, "f", "octet");
+		cr_assert(eq(sz, fx.rec.n, 1));
+		expect_data_to(pkt(0), &other, PORT_LO + 1, 1, (const uint8_t *)"0123456789", 10);
+		cr_expect(eq(u32, tftp_server_active_sessions(fx.srv), 2));
+	}
+}
+
+/* Once the transfer has made progress, the same client port asking again is a
+ * new transfer (the old one is then the client's business, and times out). */
+Test(tftp_server, rrq_after_progress_opens_a_new_session)
+{
+	uint8_t *file = pattern(600, 3); /* two blocks */
+
+	write_file("f", file, 600);
+	free(file);
+	start_server(&base_config);
+	RRQ(0, "f", "octet", "tsize", "0");
+	ack(PORT_LO, 0, 1);
+	ack(PORT_LO, 1, 1); /* a data block acknowledged: the transfer is under way */
+	rec_clear(&fx.rec);
+	RRQ(2, "f", "octet");
+	cr_expect(eq(u16, pkt(0)->src_port, PORT_LO + 1));
+	cr_expect(eq(u64, tftp_server_counters(fx.srv)->duplicate_requests, 0));
+}
+
+/* With a seed, session ports are drawn at random from the free ones: all in the
+ * range, all different while in use, and not simply in order. */
+Test(tftp_server, seeded_server_picks_session_ports_at_random)
+{
+	struct tftp_config cfg = base_config;
+	bool used[PORT_HI - PORT_LO + 1] = { false };
+	unsigned in_order = 0;
+	uint16_t last = 0;
+
+	cfg.port_seed = 0x9e3779b97f4a7c15ull;
+	cfg.max_sessions_per_client = PORT_HI - PORT_LO + 1;
+	write_file("f", "data", 4);
+	start_server(&cfg);
+	for (uint16_t i = 0; i <= PORT_HI - PORT_LO; i++) {
+		struct net_endpoint c = client;
+		uint16_t port;
+
+		c.port = (uint16_t)(5000 + i);
+		rec_clear(&fx.rec);
+		RRQ_FROM(&c, 0, "f", "octet");
+		port = pkt(0)->src_port;
+		cr_assert(ge(u16, port, PORT_LO));
+		cr_assert(le(u16, port, PORT_HI));
+		cr_assert(not(used[port - PORT_LO]), "port %u handed out twice", port);
+		used[port - PORT_LO] = true;
+		in_order += i > 0 && port == last + 1;
+		last = port;
+	}
+	cr_expect(lt(u32, in_order, PORT_HI - PORT_LO), "ports came out in order");
 }

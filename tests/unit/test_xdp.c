@@ -67,9 +67,13 @@ static void unload(void)
 
 TestSuite(xdp, .fini = unload);
 
+static bool steer_dhcp = true;
+
 static void configure(uint32_t server_ip_be, uint16_t lo, uint16_t hi)
 {
-	struct sp_xdp_config cfg = { .server_ip = server_ip_be, .tftp_port_lo = lo, .tftp_port_hi = hi };
+	struct sp_xdp_config cfg = {
+		.server_ip = server_ip_be, .tftp_port_lo = lo, .tftp_port_hi = hi, .steer_dhcp = steer_dhcp
+	};
 	uint32_t key = 0;
 
 	cr_assert(eq(int, bpf_map_update_elem(x.config_fd, &key, &cfg, BPF_ANY), 0), "%s", strerror(errno));
@@ -353,4 +357,23 @@ Test(xdp, verdict_names_match_the_enum)
 		cr_expect(eq(str, (char *)verdict_names[i], (char *)want[i]));
 	cr_assert(eq(int, SP_XDP_PASS_NO_SOCKET, 7));
 	cr_assert(eq(int, SP_XDP_REDIRECT, 8));
+}
+
+/* Without a DHCP responder the dataplane leaves steer_dhcp off: 67 (unicast or
+ * broadcast) and 4011 go to the kernel, TFTP is still steered. */
+Test(xdp, dhcp_ports_stay_with_the_kernel_unless_steered)
+{
+	load_or_skip();
+	steer_dhcp = false;
+	configure(ip4(SERVER), 49152, 49160);
+	{
+		const struct pkt dhcp = udp(SERVER, 67), bcast = udp(BROADCAST, 67), pxe = udp(SERVER, 4011),
+				 tftp = udp(SERVER, 69);
+
+		expect_verdict(&dhcp, SP_XDP_PASS_OTHER_PORT, "67 not steered");
+		expect_verdict(&bcast, SP_XDP_PASS_OTHER_PORT, "broadcast 67 not steered");
+		expect_verdict(&pxe, SP_XDP_PASS_OTHER_PORT, "4011 not steered");
+		expect_verdict(&tftp, SP_XDP_PASS_NO_SOCKET, "69 still steered");
+	}
+	steer_dhcp = true;
 }
