@@ -394,11 +394,6 @@ int xsk_transport_fd(const struct xsk_transport *t)
 	return xsk_socket__fd(t->xsk);
 }
 
-uint64_t xsk_transport_dropped(const struct xsk_transport *t)
-{
-	return t->dropped;
-}
-
 void xsk_transport_print_stats(const struct xsk_transport *t, FILE *out)
 {
 	struct xdp_statistics st = { 0 };

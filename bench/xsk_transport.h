@@ -40,8 +40,6 @@ unsigned xsk_transport_receive(struct xsk_transport *t, unsigned max, xsk_delive
 int xsk_transport_fd(const struct xsk_transport *t);
 /* Whether received frames are waiting (no syscall). */
 bool xsk_transport_ready(struct xsk_transport *t);
-/* Frames dropped because they were malformed, not from the server, or for a port outside the range. */
-uint64_t xsk_transport_dropped(const struct xsk_transport *t);
 /* The kernel's view of the socket (XDP_STATISTICS), one line, for the report. */
 void xsk_transport_print_stats(const struct xsk_transport *t, FILE *out);
 void xsk_transport_close(struct xsk_transport *t);

@@ -30,7 +30,7 @@
 	X(bad_udp_length)   /* UDP length disagrees with the IP payload */               \
 	X(bad_udp_checksum)                                                             \
 	X(not_for_us)       /* other destination address (or broadcast to a non-DHCP port) */ \
-	X(no_handler)       /* owned port whose protocol is not served by this build */
+	X(no_handler)       /* a port the dataplane does not serve (af_packet/pcap see every port) */
 
 enum net_drop {
 	NET_OK = 0,
