@@ -48,6 +48,10 @@
  * burn its core; under load it never sleeps. */
 #define IDLE_POLLS_BEFORE_NAP 1024
 #define IDLE_NAP_NS           50000
+/* Frames the driver could not take yet: kept, in order, rather than dropped (a
+ * dropped block costs its transfer a retransmission timeout). 4096 is the most
+ * one tick may queue (TFTP_TICK_PACKET_BUDGET) with room to spare. */
+#define TX_BACKLOG 8192
 
 #define DP_COUNTERS(X)                                                                  \
 	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes) X(tx_dropped) X(cache_swaps)
@@ -70,6 +74,8 @@ struct dataplane {
 	struct dp_counters counters;
 	struct xdp_maps xdp;
 	bool have_xdp;
+	struct rte_mbuf *backlog[TX_BACKLOG];
+	uint32_t backlog_n;
 	/* Cache versions: the control thread keeps `latest` (one reference) and
 	 * hands the loop another reference through `pending`. */
 	struct cache *latest;
@@ -107,6 +113,35 @@ static void hugepage_free(void *ctx, void *ptr)
 
 static const struct cache_allocator hugepage_allocator = { hugepage_alloc, hugepage_free, NULL };
 
+static void backlog_push(struct dataplane *dp, struct rte_mbuf *m)
+{
+	if (dp->backlog_n < TX_BACKLOG) {
+		dp->backlog[dp->backlog_n++] = m;
+	} else {
+		rte_pktmbuf_free(m);
+		dp->counters.tx_dropped++;
+	}
+}
+
+/* rte_eth_tx_buffer's callback for frames the driver refused. */
+static void tx_unsent(struct rte_mbuf **pkts, uint16_t unsent, void *userdata)
+{
+	for (uint16_t i = 0; i < unsent; i++)
+		backlog_push(userdata, pkts[i]);
+}
+
+static void drain_backlog(struct dataplane *dp)
+{
+	uint16_t sent;
+
+	if (!dp->backlog_n)
+		return;
+	sent = rte_eth_tx_burst(dp->port_id, 0, dp->backlog,
+				(uint16_t)(dp->backlog_n > UINT16_MAX ? UINT16_MAX : dp->backlog_n));
+	dp->backlog_n -= sent;
+	memmove(dp->backlog, dp->backlog + sent, dp->backlog_n * sizeof(dp->backlog[0]));
+}
+
 static uint8_t *tx_alloc(void *ctx, void **pkt)
 {
 	struct dataplane *dp = ctx;
@@ -135,7 +170,10 @@ static void tx_send(void *ctx, void *pkt, const struct net_endpoint *to, uint16_
 	m->pkt_len = (uint32_t)frame_len;
 	dp->counters.tx_packets++;
 	dp->counters.tx_bytes += frame_len;
-	rte_eth_tx_buffer(dp->port_id, 0, dp->tx_buffer, m);
+	if (dp->backlog_n)
+		backlog_push(dp, m); /* behind what already waits, to keep the order */
+	else
+		rte_eth_tx_buffer(dp->port_id, 0, dp->tx_buffer, m);
 }
 
 static uint64_t now_us(const struct dataplane *dp)
@@ -197,6 +235,7 @@ static void run_loop(struct dataplane *dp)
 			next_tick = now + TICK_INTERVAL_US;
 		}
 		rte_eth_tx_buffer_flush(dp->port_id, 0, dp->tx_buffer);
+		drain_backlog(dp);
 
 		if (n) {
 			idle = 0;
@@ -226,6 +265,7 @@ static void print_stats(void *ctx, FILE *out)
 	TFTP_COUNTERS(PRINT_TFTP)
 #undef PRINT_TFTP
 	fprintf(out, "tftp_active_sessions %u\n", tftp_server_active_sessions(dp->tftp));
+	fprintf(out, "tx_backlog %u\n", __atomic_load_n(&dp->backlog_n, __ATOMIC_RELAXED));
 	{
 		/* What the driver lost before we saw it: no RX descriptor or mbuf free. */
 		struct rte_eth_stats ps;
@@ -494,8 +534,7 @@ int main(int argc, char **argv)
 
 	dp.tx_buffer = rte_zmalloc_socket("tx_buffer", RTE_ETH_TX_BUFFER_SIZE(BURST_SIZE), 0, (int)rte_socket_id());
 	if (!dp.tx_buffer || rte_eth_tx_buffer_init(dp.tx_buffer, BURST_SIZE) < 0 ||
-	    rte_eth_tx_buffer_set_err_callback(dp.tx_buffer, rte_eth_tx_buffer_count_callback,
-					       &dp.counters.tx_dropped) < 0) {
+	    rte_eth_tx_buffer_set_err_callback(dp.tx_buffer, tx_unsent, &dp) < 0) {
 		fprintf(stderr, "stampede-dataplane: cannot set up the TX buffer\n");
 		goto out_tftp;
 	}
@@ -544,6 +583,8 @@ int main(int argc, char **argv)
 
 	run_loop(&dp);
 	fprintf(stderr, "stampede-dataplane: stopping\n");
+	rte_pktmbuf_free_bulk(dp.backlog, dp.backlog_n);
+	dp.backlog_n = 0;
 	r = 0;
 
 	control_channel_stop(channel);

@@ -567,12 +567,16 @@ void tftp_server_input(struct tftp_server *s, const struct net_endpoint *from, u
 
 void tftp_server_tick(struct tftp_server *s, uint64_t now_us)
 {
+	const uint64_t sent_before = s->counters.data_packets + s->counters.oacks_sent;
+
 	/* Walk backwards: end_session() moves the last active entry into the slot it frees. */
 	for (uint32_t i = s->n_active; i-- > 0;) {
 		struct session *ss = &s->sessions[s->active[i]];
 
 		if (now_us < ss->deadline_us)
 			continue;
+		if (s->counters.data_packets + s->counters.oacks_sent - sent_before >= TFTP_TICK_PACKET_BUDGET)
+			break; /* the rest are still due at the next tick */
 		if (ss->retries >= s->cfg.max_retries) {
 			s->counters.transfers_timed_out++;
 			send_error(s, &ss->peer, ss->port, TFTP_ERR_UNDEFINED, "transfer timed out");

@@ -116,6 +116,11 @@ void tftp_server_set_cache(struct tftp_server *server, struct cache *cache);
 bool tftp_server_owns_port(const struct tftp_server *server, uint16_t port);
 void tftp_server_input(struct tftp_server *server, const struct net_endpoint *from, uint16_t dst_port,
 		       const uint8_t *payload, size_t len, uint64_t now_us);
+/* At most this many packets are retransmitted per tick; due sessions beyond it
+ * wait for the next tick (a millisecond later), so that one synchronised
+ * timeout of thousands of sessions never floods the transmit queue at once. */
+#define TFTP_TICK_PACKET_BUDGET 4096
+
 /* Fires due retransmissions and expiries; cheap enough to call every millisecond. */
 void tftp_server_tick(struct tftp_server *server, uint64_t now_us);
 

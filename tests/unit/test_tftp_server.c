@@ -1530,3 +1530,38 @@ Test(tftp_server, seeded_server_picks_session_ports_at_random)
 	}
 	cr_expect(lt(u32, in_order, PORT_HI - PORT_LO), "ports came out in order");
 }
+
+/* 80 transfers with windows of 64 all time out together: the first tick resends
+ * about TFTP_TICK_PACKET_BUDGET packets (it finishes the window it is on), the
+ * next tick the rest, and nobody is skipped for good. */
+Test(tftp_server, one_tick_resends_at_most_its_budget)
+{
+	struct tftp_config cfg = base_config;
+	uint8_t *file = pattern(64 * 512 + 1, 5);
+	const unsigned n = 80;
+	size_t first, second;
+
+	cfg.port_lo = 50000;
+	cfg.port_hi = 50099;
+	cfg.max_sessions = 100;
+	cfg.max_sessions_per_client = 100;
+	write_file("f", file, 64 * 512 + 1);
+	free(file);
+	start_server(&cfg);
+	for (unsigned i = 0; i < n; i++) {
+		struct net_endpoint c = client;
+
+		c.port = (uint16_t)(6000 + i);
+		RRQ_FROM(&c, 0, "f", "octet", "windowsize", "64");
+		packet_from(&c, (uint16_t)(50000 + i), TFTP_ACK, 0, 0); /* first window out */
+	}
+	rec_clear(&fx.rec);
+	tftp_server_tick(fx.srv, 1000 * 1000); /* every session's 1 s deadline */
+	first = fx.rec.n;
+	cr_expect(ge(sz, first, TFTP_TICK_PACKET_BUDGET));
+	cr_expect(lt(sz, first, TFTP_TICK_PACKET_BUDGET + 64), "stopped within one window of the budget");
+	rec_clear(&fx.rec);
+	tftp_server_tick(fx.srv, 1000 * 1000 + 1000);
+	second = fx.rec.n;
+	cr_expect(eq(sz, first + second, (size_t)n * 64), "every due window resent over the two ticks");
+}
