@@ -23,6 +23,8 @@ struct cache {
 	uint64_t used; /* file bytes plus netascii copies */
 	struct cache_stats stats;
 	struct cache_allocator allocator;
+	bool (*release)(void *ctx, struct cache *cache);
+	void *release_ctx;
 };
 
 struct loader {
@@ -301,7 +303,21 @@ void cache_ref(struct cache *c)
 
 void cache_unref(struct cache *c)
 {
-	if (c && __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+	if (!c || __atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (!c->release || !c->release(c->release_ctx, c))
+		free_files(c);
+}
+
+void cache_set_release(struct cache *c, bool (*release)(void *ctx, struct cache *cache), void *ctx)
+{
+	c->release = release;
+	c->release_ctx = ctx;
+}
+
+void cache_free(struct cache *c)
+{
+	if (c)
 		free_files(c);
 }
 

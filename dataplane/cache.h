@@ -72,8 +72,19 @@ int cache_load(const char *root, uint64_t budget, const struct cache_allocator *
 	       struct cache **out, char *err, size_t err_len);
 
 void cache_ref(struct cache *cache);
-/* Drops a reference; the version is freed with the last one. */
+/* Drops a reference; the version is freed with the last one, or handed to the
+ * release hook when one is set. */
 void cache_unref(struct cache *cache);
+
+/*
+ * Who frees a version when its last reference goes: by default cache_unref()
+ * itself. The dataplane drops references on its polling core, where freeing
+ * hundreds of megabytes of images must not happen, so it hands the version to
+ * its control thread instead (release returns false when it cannot take it, and
+ * the version is then freed at once). cache_free() does the freeing.
+ */
+void cache_set_release(struct cache *cache, bool (*release)(void *ctx, struct cache *cache), void *ctx);
+void cache_free(struct cache *cache);
 
 const struct cache_stats *cache_stats(const struct cache *cache);
 uint64_t cache_budget(const struct cache *cache);

@@ -82,6 +82,8 @@ static void *channel_main(void *arg)
 			*ch->reload_requested = 0;
 			reload(ch, NULL);
 		}
+		if (ch->ops.housekeeping)
+			ch->ops.housekeeping(ch->ops.ctx);
 		if (n > 0 && (fds[0].revents & POLLIN)) {
 			int fd = accept4(ch->listen_fd, NULL, NULL, SOCK_CLOEXEC);
 

@@ -19,6 +19,8 @@ struct control_ops {
 	void (*stats)(void *ctx, FILE *out);
 	/* Returns 0 or a negative errno; msg says what happened either way. */
 	int (*reload)(void *ctx, char *msg, size_t len);
+	/* Slow clean-up handed over by the polling core; run every poll interval. */
+	void (*housekeeping)(void *ctx);
 	void *ctx;
 };
 

@@ -29,6 +29,7 @@
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_prefetch.h>
+#include <rte_ring.h>
 
 #include "cache.h"
 #include "control_channel.h"
@@ -80,7 +81,9 @@ struct dataplane {
 	 * hands the loop another reference through `pending`. */
 	struct cache *latest;
 	struct cache *pending;
+	struct rte_ring *retired; /* versions whose last reference went on the polling core */
 	uint64_t reloads_ok, reloads_failed;
+	uint64_t versions_freed; /* by the control thread, off the polling core */
 	uint64_t tsc_per_us;
 };
 
@@ -286,8 +289,9 @@ static void print_stats(void *ctx, FILE *out)
 			(unsigned long long)cs->skipped_outside_root, (unsigned long long)cs->skipped_special,
 			(unsigned long long)cs->skipped_unreadable);
 	}
-	fprintf(out, "cache_reloads_ok %llu\ncache_reloads_failed %llu\n", (unsigned long long)dp->reloads_ok,
-		(unsigned long long)dp->reloads_failed);
+	fprintf(out, "cache_reloads_ok %llu\ncache_reloads_failed %llu\ncache_versions_freed %llu\n",
+		(unsigned long long)dp->reloads_ok, (unsigned long long)dp->reloads_failed,
+		(unsigned long long)dp->versions_freed);
 	if (dp->have_xdp) {
 		uint64_t verdicts[SP_XDP_VERDICT_COUNT];
 
@@ -297,10 +301,34 @@ static void print_stats(void *ctx, FILE *out)
 	}
 }
 
+/* Runs where the last reference is dropped (usually the polling core): queue the
+ * version for the control thread, which frees it (free_retired). */
+static bool retire_version(void *ctx, struct cache *version)
+{
+	struct dataplane *dp = ctx;
+
+	return dp->retired && rte_ring_enqueue(dp->retired, version) == 0;
+}
+
+static void free_retired(void *ctx)
+{
+	struct dataplane *dp = ctx;
+	void *version;
+
+	while (dp->retired && rte_ring_dequeue(dp->retired, &version) == 0) {
+		cache_free(version);
+		dp->versions_freed++;
+	}
+}
+
 static int load_cache(struct dataplane *dp, struct cache **out, char *msg, size_t len)
 {
-	return cache_load(dp->opts.tftp_root, (uint64_t)dp->opts.cache_mb << 20, &hugepage_allocator, out, msg,
-			  len);
+	int r = cache_load(dp->opts.tftp_root, (uint64_t)dp->opts.cache_mb << 20, &hugepage_allocator, out, msg,
+			   len);
+
+	if (r == 0)
+		cache_set_release(*out, retire_version, dp);
+	return r;
 }
 
 static void describe_cache(const struct cache *c, const char *root, char *msg, size_t len)
@@ -513,6 +541,9 @@ int main(int argc, char **argv)
 		goto out_eal;
 	}
 	dp.opts.tftp.max_blksize = max_blksize(mtu, dp.pool);
+	/* A handful of versions can be retired between two control-thread rounds;
+	 * should the ring ever be full, the polling core frees inline instead. */
+	dp.retired = rte_ring_create("stampede_retired", 64, (int)rte_socket_id(), RING_F_SC_DEQ); /* enqueued by both threads */
 	if (load_cache(&dp, &first, err, sizeof(err)) < 0) {
 		fprintf(stderr, "stampede-dataplane: %s\n", err);
 		goto out_eal;
@@ -557,7 +588,7 @@ int main(int argc, char **argv)
 	else
 		snprintf(socket_path, sizeof(socket_path), "/run/stampede/%s.sock", dp.opts.iface);
 	{
-		const struct control_ops ops = { print_stats, reload_cache, &dp };
+		const struct control_ops ops = { print_stats, reload_cache, free_retired, &dp };
 		int cr = control_channel_start(socket_path, &ops, &reload_requested, &channel);
 
 		if (cr < 0) {
@@ -598,6 +629,8 @@ out_tftp:
 out_cache:
 	cache_unref(__atomic_exchange_n(&dp.pending, NULL, __ATOMIC_ACQ_REL));
 	cache_unref(dp.latest);
+	free_retired(&dp);
+	rte_ring_free(dp.retired);
 out_eal:
 	rte_eal_cleanup();
 	if (dp.opts.no_huge)

@@ -30,6 +30,9 @@ expect_eq "a file added before the reload is served" fresh "$(in_cli curl -s --m
 touch "$WORK/resume"
 wait "$paused_pid"
 expect_eq "the transfer in flight finished with the bytes it started with" "$v1" "$(cat "$WORK/paused.out")"
+# Its end released the first version: freed by the control thread, not the polling core.
+for _ in $(seq 1 30); do [ "$(counter cache_versions_freed)" -ge 1 ] && break; sleep 0.1; done
+expect_ge "the retired version was freed off the polling core" 1 "$(counter cache_versions_freed)"
 
 replace kernel 100000
 v3=$(sha "$ROOT/kernel")

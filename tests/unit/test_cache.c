@@ -586,3 +586,46 @@ Test(cache, block_sum_table_over_budget_is_refused)
 	cr_assert(eq(int, cache_load(fx.root, 4096 + 8, &fx.allocator, &fx.cache, fx.err, sizeof(fx.err)), 0));
 	cr_expect(eq(ptr, cache_file_block_sums(fx.cache, cache_find(fx.cache, "f"), 512), NULL));
 }
+
+static struct cache *released;
+
+static bool take_it(void *ctx, struct cache *c)
+{
+	(void)ctx;
+	released = c;
+	return true;
+}
+
+static bool refuse_it(void *ctx, struct cache *c)
+{
+	(void)ctx;
+	(void)c;
+	return false;
+}
+
+/* With a release hook the last reference hands the version over instead of
+ * freeing it (the dataplane frees on its control thread); a hook that declines
+ * leaves the freeing to cache_unref as before. */
+Test(cache, release_hook_takes_the_last_reference)
+{
+	char path[512];
+	struct cache *c;
+
+	snprintf(path, sizeof(path), "%s/f", fx.root);
+	write_bytes(path, "data", 4);
+	cr_assert(eq(int, cache_load(fx.root, 1 << 20, &fx.allocator, &c, fx.err, sizeof(fx.err)), 0));
+	cache_set_release(c, take_it, NULL);
+	cache_ref(c);
+	cache_unref(c);
+	cr_expect(eq(ptr, released, NULL), "not the last reference");
+	cache_unref(c);
+	cr_assert(eq(ptr, released, c), "handed over");
+	cr_expect(lt(u64, fx.counts.frees, fx.counts.allocs), "not freed yet");
+	cache_free(released);
+	cr_expect(eq(u64, fx.counts.frees, fx.counts.allocs), "freed by cache_free");
+
+	cr_assert(eq(int, cache_load(fx.root, 1 << 20, &fx.allocator, &c, fx.err, sizeof(fx.err)), 0));
+	cache_set_release(c, refuse_it, NULL);
+	cache_unref(c);
+	cr_expect(eq(u64, fx.counts.frees, fx.counts.allocs), "freed at once when the hook declines");
+}
