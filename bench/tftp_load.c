@@ -50,6 +50,7 @@
 #include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "self_path.h"
 #include "xsk_transport.h"
 
 #define XDP_PORT_LO 20000 /* client ports in --xdp mode: XDP_PORT_LO + transfer index */
@@ -736,13 +737,8 @@ bad:
         }
         if (!O.xdp_prog) {
             /* build/bench/tftp-load -> build/bpf/stampede_xdp.bpf.o */
-            ssize_t l = readlink("/proc/self/exe", prog, sizeof prog - 40);
-            char *slash;
-            prog[l > 0 ? l : 0] = '\0';
-            if ((slash = strrchr(prog, '/')))
-                *slash = '\0';
-            strcat(prog, "/../bpf/stampede_xdp.bpf.o");
-            O.xdp_prog = prog;
+            O.xdp_prog = self_sibling_path("../bpf/stampede_xdp.bpf.o", prog, sizeof prog) == 0
+                             ? prog : "build/bpf/stampede_xdp.bpf.o";
         }
         if (xsk_transport_open(&XT, O.xdp_iface, O.xdp_prog, O.server.s_addr, XDP_PORT_LO,
                                (uint16_t)(XDP_PORT_LO + n - 1), !O.verify, err, sizeof err) < 0) {

@@ -23,6 +23,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "self_path.h"
+
 #define DEFAULT_CACHE_MB 512  /* keep in step with dataplane/options.h */
 #define POOL_MB          192  /* mbufs and rings */
 #define MAX_ARGS         128
@@ -92,24 +94,6 @@ static unsigned long free_hugepage_mb(void)
 	return free_pages * page_kb / 1024;
 }
 
-static int sibling_path(const char *name, char *out, size_t len)
-{
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -errno;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
-		return -EINVAL;
-	*slash = '\0';
-	if ((size_t)snprintf(out, len, "%.*s/%s", PATH_MAX - 64, exe, name) >= len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 static int serve(int argc, char **argv)
 {
 	const char *cache_text = arg_value(argc, argv, "--cache-mb");
@@ -128,7 +112,7 @@ static int serve(int argc, char **argv)
 		fprintf(stderr, "stampede serve: too many arguments\n");
 		return 2;
 	}
-	if (sibling_path("stampede-dataplane", dataplane, sizeof(dataplane)) < 0 || access(dataplane, X_OK) < 0) {
+	if (self_sibling_path("stampede-dataplane", dataplane, sizeof(dataplane)) < 0 || access(dataplane, X_OK) < 0) {
 		fprintf(stderr, "stampede serve: cannot find stampede-dataplane beside this binary\n");
 		return 1;
 	}

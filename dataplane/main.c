@@ -37,6 +37,7 @@
 #include "net.h"
 #include "options.h"
 #include "port.h"
+#include "self_path.h"
 #include "tftp_packet.h"
 #include "tftp_server.h"
 #include "xdp_maps.h"
@@ -365,19 +366,7 @@ static int reload_cache(void *ctx, char *msg, size_t len)
 
 static const char *default_xdp_prog(char *buf, size_t len)
 {
-	char exe[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return "bpf/stampede_xdp.bpf.o";
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (slash)
-		*slash = '\0';
-	if ((size_t)snprintf(buf, len, "%.*s/bpf/stampede_xdp.bpf.o", PATH_MAX - 32, exe) >= len)
-		return "bpf/stampede_xdp.bpf.o";
-	return buf;
+	return self_sibling_path("bpf/stampede_xdp.bpf.o", buf, len) == 0 ? buf : "bpf/stampede_xdp.bpf.o";
 }
 
 /* Before EAL: everything the kernel can tell us about the interface, so that a
