@@ -462,6 +462,8 @@ size_t dhcp_build_proxy_reply(uint8_t *buf, size_t cap, const struct dhcp_messag
 		put_option(&w, DHCP_OPT_VENDOR_ENCAP, pxe, pxe_len);
 	if (file_len > 0)
 		put_option(&w, DHCP_OPT_BOOTFILE, r->boot_file, file_len);
+	if (r->extra_len)
+		put(&w, r->extra, r->extra_len);
 	put_u8(&w, DHCP_OPT_END);
 	if (w.full)
 		return 0;

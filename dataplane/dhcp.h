@@ -240,13 +240,17 @@ struct proxy_reply {
 	const char *boot_file;
 	bool http_client;        /* option 60 "HTTPClient" instead of "PXEClient" */
 	struct pxe_vendor_options pxe;
+	/* Further options, already encoded (code, length, data)..., written
+	 * before the end option: pxelinux's 208-211. */
+	const uint8_t *extra;
+	size_t extra_len;
 };
 
 /*
  * Build a BOOTREPLY answering request. Copied from the request: xid, flags,
  * giaddr, htype/hlen/chaddr, option 97 (RFC 4578 §2.3: echoed when sent), and
  * ciaddr for an ACK. yiaddr is 0. Options, in this order: 53, 54, 60, 97, 43,
- * 67, 255; the message is zero-padded to DHCP_MIN_REPLY_LEN.
+ * 67, the extra options, 255; the message is zero-padded to DHCP_MIN_REPLY_LEN.
  *
  * The boot file goes in BOTH places: the BOOTP file field (when it fits in its
  * 128 bytes with a NUL; otherwise the field stays empty), read by PXE ROMs and

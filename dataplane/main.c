@@ -32,11 +32,15 @@
 #include <rte_ring.h>
 
 #include "cache.h"
+#include "config_message.h"
 #include "control_channel.h"
+#include "events.h"
 #include "iface.h"
 #include "net.h"
 #include "options.h"
 #include "port.h"
+#include "proxy_dhcp.h"
+#include "proxy_policy.h"
 #include "self_path.h"
 #include "tftp_packet.h"
 #include "tftp_server.h"
@@ -54,6 +58,9 @@
  * dropped block costs its transfer a retransmission timeout). 4096 is the most
  * one tick may queue (TFTP_TICK_PACKET_BUDGET) with room to spare. */
 #define TX_BACKLOG 8192
+/* Boot events waiting for the control thread (every 20 ms): room for a storm. */
+#define EVENT_RING_SIZE 16384
+#define CONTROL_FD_TIMEOUT_MS 10000
 
 #define DP_COUNTERS(X)                                                                  \
 	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes) X(tx_dropped) X(cache_swaps)
@@ -86,6 +93,18 @@ struct dataplane {
 	uint64_t reloads_ok, reloads_failed;
 	uint64_t versions_freed; /* by the control thread, off the polling core */
 	uint64_t tsc_per_us;
+	/* proxyDHCP: the policy the control thread swapped in (NULL: none yet, 67
+	 * and 4011 stay with the kernel), its scratch message and counters. */
+	struct proxy_policy *policy;
+	uint64_t loop_epoch; /* bumped every loop turn: when it moves, an old policy is unused */
+	struct dhcp_message dhcp_msg;
+	struct proxy_dhcp_counters dhcp;
+	size_t dhcp_cap;
+	uint64_t policies_applied, policies_refused;
+	struct rte_ring *events;
+	uint64_t events_lost; /* the ring was full */
+	uint64_t wall_offset_us;
+	struct control_channel *channel;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -185,6 +204,57 @@ static uint64_t now_us(const struct dataplane *dp)
 	return rte_get_tsc_cycles() / dp->tsc_per_us;
 }
 
+static void push_event(struct dataplane *dp, const struct dp_event *e)
+{
+	if (dp->events && rte_ring_sp_enqueue_elem(dp->events, (void *)(uintptr_t)e, sizeof(*e)) != 0)
+		dp->events_lost++;
+}
+
+static void tftp_event(void *ctx, enum tftp_event_kind kind, const struct net_endpoint *peer, const char *name,
+		       uint64_t bytes)
+{
+	struct dataplane *dp = ctx;
+	struct dp_event e = { .time_us = now_us(dp), .bytes = bytes, .peer = *peer, .type = DP_EVENT_TFTP,
+			      .msg = (uint8_t)kind };
+
+	snprintf(e.file, sizeof(e.file), "%s", name);
+	push_event(dp, &e);
+}
+
+/* proxyDHCP: the answer is built and sent right here, no round trip. */
+static void handle_dhcp(struct dataplane *dp, const struct net_udp_datagram *d, uint64_t now)
+{
+	const struct proxy_policy *policy = __atomic_load_n(&dp->policy, __ATOMIC_ACQUIRE);
+	struct proxy_answer a;
+	void *pkt = NULL;
+	uint8_t *out = tx_alloc(dp, &pkt);
+
+	if (!out) {
+		dp->counters.tx_dropped++;
+		return;
+	}
+	proxy_dhcp_handle(policy, d, dp->self.ip, &dp->dhcp_msg, out, dp->dhcp_cap, &a, &dp->dhcp);
+	if (a.len)
+		tx_send(dp, pkt, &a.to, a.src_port, a.len, TFTP_TX_SUM_UNKNOWN);
+	else
+		rte_pktmbuf_free(pkt);
+	if (a.classified) { /* PXE clients only: other DHCP traffic is the site's business */
+		struct dp_event e = {
+			.time_us = now, .peer = d->src, .type = DP_EVENT_DHCP, .arch = (uint8_t)a.client.arch,
+			.decision = (uint8_t)a.decision, .ipxe = a.client.ipxe, .has_mac = a.client.has_mac,
+		};
+
+		e.msg = a.client.msg_type == DHCP_DISCOVER  ? PROXY_RX_DISCOVER
+			: a.client.msg_type == DHCP_REQUEST ? PROXY_RX_REQUEST
+			: a.client.msg_type == DHCP_INFORM  ? PROXY_RX_INFORM
+							    : PROXY_RX_OTHER;
+		memcpy(e.client_mac, a.client.mac, sizeof(e.client_mac));
+		if (a.boot_file)
+			snprintf(e.file, sizeof(e.file), "%s", a.boot_file);
+		push_event(dp, &e);
+	}
+}
+
 static void handle_frame(struct dataplane *dp, struct rte_mbuf *m, uint64_t now)
 {
 	struct net_udp_datagram d;
@@ -194,8 +264,13 @@ static void handle_frame(struct dataplane *dp, struct rte_mbuf *m, uint64_t now)
 	dp->counters.rx_bytes += rte_pktmbuf_pkt_len(m);
 	r = m->nb_segs == 1 ? net_parse_udp(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &d)
 			    : NET_DROP_bad_ip_length; /* our MTU never needs chained mbufs */
+	if (r == NET_OK && (d.dst.port == DHCP_SERVER_PORT || d.dst.port == PXE_BOOT_SERVER_PORT) &&
+	    (d.dst.ip == dp->self.ip || (d.dst.ip == INADDR_BROADCAST && d.dst.port == DHCP_SERVER_PORT))) {
+		handle_dhcp(dp, &d, now);
+		return;
+	}
 	if (r == NET_OK && d.dst.ip != dp->self.ip)
-		r = NET_DROP_not_for_us; /* includes broadcasts until the DHCP responder is here */
+		r = NET_DROP_not_for_us;
 	if (r == NET_OK && !tftp_server_owns_port(dp->tftp, d.dst.port))
 		r = NET_DROP_no_handler;
 	if (r != NET_OK) {
@@ -224,6 +299,8 @@ static void run_loop(struct dataplane *dp)
 
 	while (!stop_requested) {
 		uint64_t now = now_us(dp);
+
+		__atomic_store_n(&dp->loop_epoch, dp->loop_epoch + 1, __ATOMIC_RELEASE);
 		uint16_t n = rte_eth_rx_burst(dp->port_id, 0, burst, BURST_SIZE);
 
 		for (uint16_t i = 0; i < n; i++) {
@@ -293,6 +370,13 @@ static void print_stats(void *ctx, FILE *out)
 	fprintf(out, "cache_reloads_ok %llu\ncache_reloads_failed %llu\ncache_versions_freed %llu\n",
 		(unsigned long long)dp->reloads_ok, (unsigned long long)dp->reloads_failed,
 		(unsigned long long)dp->versions_freed);
+	for (int k = 0; k < PROXY_RX_COUNT; k++)
+		fprintf(out, "dhcp_received_%s %llu\n", proxy_msg_kind_name(k), (unsigned long long)dp->dhcp.received[k]);
+	for (int k = 0; k < PROXY_DECISION_COUNT; k++)
+		fprintf(out, "dhcp_%s %llu\n", proxy_decision_name(k), (unsigned long long)dp->dhcp.decisions[k]);
+	fprintf(out, "dhcp_policy_loaded %d\npolicies_applied %llu\npolicies_refused %llu\nevents_lost %llu\n",
+		__atomic_load_n(&dp->policy, __ATOMIC_RELAXED) != NULL, (unsigned long long)dp->policies_applied,
+		(unsigned long long)dp->policies_refused, (unsigned long long)dp->events_lost);
 	if (dp->have_xdp) {
 		uint64_t verdicts[SP_XDP_VERDICT_COUNT];
 
@@ -360,6 +444,88 @@ static int reload_cache(void *ctx, char *msg, size_t len)
 	dp->reloads_ok++;
 	describe_cache(fresh, dp->opts.tftp_root, msg, len);
 	return 0;
+}
+
+/* The polling core may hold the old policy for the rest of one loop turn:
+ * wait until the loop has turned twice (bounded: a loop stuck for a second is
+ * a bug, and leaking one policy is better than freeing one in use). */
+static void retire_policy(struct dataplane *dp, struct proxy_policy *old)
+{
+	uint64_t start = __atomic_load_n(&dp->loop_epoch, __ATOMIC_ACQUIRE);
+
+	if (!old)
+		return;
+	for (int i = 0; i < 1000 && !stop_requested; i++) {
+		struct timespec ms = { .tv_nsec = 1000000 };
+
+		if (__atomic_load_n(&dp->loop_epoch, __ATOMIC_ACQUIRE) >= start + 2) {
+			proxy_policy_free(old);
+			return;
+		}
+		nanosleep(&ms, NULL);
+	}
+	if (stop_requested)
+		proxy_policy_free(old); /* the loop has ended */
+	else
+		fprintf(stderr, "stampede-dataplane: warning: the polling loop did not turn in 1 s; "
+				"an old policy is left allocated\n");
+}
+
+static void steer_dhcp(struct dataplane *dp, bool on)
+{
+	struct sp_xdp_config cfg = {
+		.server_ip = dp->self.ip,
+		.tftp_port_lo = dp->opts.tftp.port_lo,
+		.tftp_port_hi = dp->opts.tftp.port_hi,
+		.steer_dhcp = on,
+	};
+	int r;
+
+	if (dp->have_xdp && (r = xdp_maps_configure(&dp->xdp, &cfg)) < 0)
+		fprintf(stderr, "stampede-dataplane: warning: cannot update the XDP filter: %s\n", strerror(-r));
+}
+
+static int apply_policy(void *ctx, const char *text, size_t text_len, char *msg, size_t len)
+{
+	struct dataplane *dp = ctx;
+	char err[256];
+	struct proxy_policy *fresh = proxy_policy_parse(text, text_len, err, sizeof(err)), *old;
+	char ip[INET_ADDRSTRLEN];
+	unsigned archs = 0;
+
+	if (!fresh) {
+		dp->policies_refused++;
+		snprintf(msg, len, "policy: %s", err);
+		return -EINVAL;
+	}
+	for (int a = 0; a < PXE_ARCH_COUNT; a++)
+		archs += fresh->arch[a].boot_file[0] != 0;
+	old = __atomic_exchange_n(&dp->policy, fresh, __ATOMIC_ACQ_REL);
+	/* 67 and 4011 come to us only once there is something to answer with. */
+	if (!old)
+		steer_dhcp(dp, true);
+	retire_policy(dp, old);
+	dp->policies_applied++;
+	inet_ntop(AF_INET, &(struct in_addr){ fresh->server_ip }, ip, sizeof(ip));
+	snprintf(msg, len,
+		 "policy applied: proxyDHCP answers as %s, boot files for %u architectures, iPXE script %s, "
+		 "%zu allowed and %zu denied MACs, %zu allowed and %zu denied subnets, unmatched machines %s",
+		 ip, archs, fresh->script_url[0] ? fresh->script_url : "(none)", fresh->allow_macs.n,
+		 fresh->deny_macs.n, fresh->allow_subnets.n, fresh->deny_subnets.n,
+		 fresh->answer_unmatched ? "answered" : "ignored");
+	return 0;
+}
+
+static size_t drain_events(void *ctx, char *buf, size_t cap)
+{
+	struct dataplane *dp = ctx;
+	struct dp_event e;
+	size_t used = 0;
+
+	/* 512 bytes is more than any formatted line: stop before one could not fit. */
+	while (cap - used > 512 && rte_ring_sc_dequeue_elem(dp->events, &e, sizeof(e)) == 0)
+		used += dp_event_format(&e, dp->wall_offset_us, buf + used, cap - used);
+	return used;
 }
 
 /* ---- start-up ---- */
@@ -443,8 +609,8 @@ static void remove_runtime_dir(const char *dir)
 
 static void configure_xdp(struct dataplane *dp)
 {
-	/* steer_dhcp stays 0: this build has no DHCP responder, so 67 and 4011
-	 * remain the kernel's (a DHCP server on this host keeps working). */
+	/* steer_dhcp stays 0 until a policy arrives (apply_policy): until then 67
+	 * and 4011 remain the kernel's (a DHCP server on this host keeps working). */
 	struct sp_xdp_config cfg = {
 		.server_ip = dp->self.ip,
 		.tftp_port_lo = dp->opts.tftp.port_lo,
@@ -471,6 +637,9 @@ int main(int argc, char **argv)
 	static struct dataplane dp;
 	char err[512], eal_storage[2048], prog_buf[PATH_MAX], socket_path[108];
 	char *eal_argv[PORT_EAL_MAX_ARGS];
+	static char config_storage[CONFIG_MESSAGE_MAX];
+	char *all_argv[256];
+	int all_argc = 0;
 	struct control_channel *channel = NULL;
 	struct tftp_tx tx;
 	struct cache *first;
@@ -478,7 +647,20 @@ int main(int argc, char **argv)
 	unsigned mtu;
 	int eal_argc, r;
 
-	if (dp_options_parse(argc, argv, &dp.opts, err, sizeof(err)) < 0) {
+	/* Started by the control plane: the settings arrive on its channel. */
+	for (int i = 0; i < argc && all_argc < 128; i++)
+		all_argv[all_argc++] = argv[i];
+	all_argv[all_argc] = NULL;
+	{
+		int fd = config_message_fd(argc, argv);
+
+		if (fd >= 0 && config_message_read(fd, CONTROL_FD_TIMEOUT_MS, config_storage, sizeof(config_storage),
+						   all_argv, &all_argc, 255, err, sizeof(err)) < 0) {
+			fprintf(stderr, "stampede-dataplane: %s\n", err);
+			return 2;
+		}
+	}
+	if (dp_options_parse(all_argc, all_argv, &dp.opts, err, sizeof(err)) < 0) {
 		fprintf(stderr, "stampede-dataplane: %s\n", err);
 		return 2;
 	}
@@ -530,6 +712,14 @@ int main(int argc, char **argv)
 		goto out_eal;
 	}
 	dp.opts.tftp.max_blksize = max_blksize(mtu, dp.pool);
+	dp.events = rte_ring_create_elem("stampede_events", sizeof(struct dp_event), EVENT_RING_SIZE,
+					 (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+	{
+		struct timespec wall;
+
+		clock_gettime(CLOCK_REALTIME, &wall);
+		dp.wall_offset_us = (uint64_t)wall.tv_sec * 1000000u + (uint64_t)wall.tv_nsec / 1000u - now_us(&dp);
+	}
 	/* A handful of versions can be retired between two control-thread rounds;
 	 * should the ring ever be full, the polling core frees inline instead. */
 	dp.retired = rte_ring_create("stampede_retired", 64, (int)rte_socket_id(), RING_F_SC_DEQ); /* enqueued by both threads */
@@ -541,8 +731,11 @@ int main(int argc, char **argv)
 	describe_cache(first, dp.opts.tftp_root, err, sizeof(err));
 	fprintf(stderr, "stampede-dataplane: image cache: %s\n", err);
 
-	tx = (struct tftp_tx){ tx_alloc, tx_send, &dp,
-			       rte_pktmbuf_data_room_size(dp.pool) - RTE_PKTMBUF_HEADROOM - NET_UDP_HEADERS_LEN };
+	tx = (struct tftp_tx){ .alloc = tx_alloc, .send = tx_send, .event = tftp_event, .ctx = &dp,
+			       .payload_cap = rte_pktmbuf_data_room_size(dp.pool) - RTE_PKTMBUF_HEADROOM -
+					      NET_UDP_HEADERS_LEN };
+	/* A DHCP reply goes out in one frame, like a TFTP block. */
+	dp.dhcp_cap = tx.payload_cap < mtu - 28 ? tx.payload_cap : mtu - 28;
 	if (getrandom(&dp.opts.tftp.port_seed, sizeof(dp.opts.tftp.port_seed), 0) < 0 || !dp.opts.tftp.port_seed)
 		dp.opts.tftp.port_seed = rte_get_tsc_cycles() | 1;
 	dp.tftp = tftp_server_create(&dp.opts.tftp, &tx);
@@ -577,8 +770,9 @@ int main(int argc, char **argv)
 	else
 		snprintf(socket_path, sizeof(socket_path), "/run/stampede/%s.sock", dp.opts.iface);
 	{
-		const struct control_ops ops = { print_stats, reload_cache, free_retired, &dp };
-		int cr = control_channel_start(socket_path, &ops, &reload_requested, &channel);
+		const struct control_ops ops = { .stats = print_stats, .reload = reload_cache, .policy = apply_policy,
+						 .events = drain_events, .housekeeping = free_retired, .ctx = &dp };
+		int cr = control_channel_start(socket_path, dp.opts.control_fd, &ops, &reload_requested, &channel);
 
 		if (cr < 0) {
 			fprintf(stderr, "stampede-dataplane: control socket %s: %s\n", socket_path, strerror(-cr));
@@ -601,6 +795,15 @@ int main(int argc, char **argv)
 			socket_path, dp.opts.no_huge ? ", without hugepages" : "");
 	}
 
+	{
+		char ready[160], ip[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &(struct in_addr){ dp.self.ip }, ip, sizeof(ip));
+		snprintf(ready, sizeof(ready), "ready %d ip=%s mac=%02x:%02x:%02x:%02x:%02x:%02x pid=%d\n",
+			 CONTROL_PROTOCOL_VERSION, ip, dp.self.mac[0], dp.self.mac[1], dp.self.mac[2], dp.self.mac[3],
+			 dp.self.mac[4], dp.self.mac[5], (int)getpid());
+		control_channel_announce(channel, ready);
+	}
 	run_loop(&dp);
 	fprintf(stderr, "stampede-dataplane: stopping\n");
 	rte_pktmbuf_free_bulk(dp.backlog, dp.backlog_n);
@@ -608,6 +811,7 @@ int main(int argc, char **argv)
 	r = 0;
 
 	control_channel_stop(channel);
+	proxy_policy_free(__atomic_exchange_n(&dp.policy, NULL, __ATOMIC_ACQ_REL));
 out_port:
 	if (dp.have_xdp)
 		xdp_maps_close(&dp.xdp);
@@ -620,6 +824,7 @@ out_cache:
 	cache_unref(dp.latest);
 	free_retired(&dp);
 	rte_ring_free(dp.retired);
+	rte_ring_free(dp.events);
 out_eal:
 	rte_eal_cleanup();
 	if (dp.opts.no_huge)

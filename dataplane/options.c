@@ -28,6 +28,7 @@ enum {
 	OPT_MAX_WINDOWSIZE,
 	OPT_RETRANSMIT_MS,
 	OPT_MAX_RETRIES,
+	OPT_CONTROL_FD,
 	OPT_HELP,
 };
 
@@ -49,6 +50,7 @@ static const struct option long_options[] = {
 	{ "max-windowsize", required_argument, NULL, OPT_MAX_WINDOWSIZE },
 	{ "retransmit-ms", required_argument, NULL, OPT_RETRANSMIT_MS },
 	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
+	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -73,7 +75,9 @@ void dp_options_usage(FILE *out)
 		"  --retransmit-ms N          retransmission timeout without a timeout option, 10..255000 (default %u)\n"
 		"  --max-retries N            retransmissions before a transfer is dropped, 0..50 (default %u)\n"
 		"  --stats-socket PATH        counters and reload socket (default /run/stampede/IF.sock)\n"
-		"  --eal \"ARGS\"               extra DPDK EAL arguments\n",
+		"  --eal \"ARGS\"               extra DPDK EAL arguments\n"
+		"  --control-fd N             the control plane's channel: the options above arrive on it\n"
+		"                             first (message \"config 1\"), then policies; see config_message.h\n",
 		DP_MAX_CACHE_MB, DP_DEFAULT_CACHE_MB, TFTP_DEFAULT_PORT_LO, TFTP_DEFAULT_PORT_HI,
 		TFTP_DEFAULT_MAX_SESSIONS, TFTP_DEFAULT_MAX_PER_CLIENT, TFTP_SERVER_WINDOWSIZE_LIMIT,
 		TFTP_DEFAULT_MAX_WINDOWSIZE, TFTP_DEFAULT_RETRANSMIT_MS, TFTP_DEFAULT_MAX_RETRIES);
@@ -126,6 +130,7 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 
 	*o = (struct dp_options){
 		.tftp_root = DP_DEFAULT_TFTP_ROOT,
+		.control_fd = -1,
 		.pmd = DP_PMD_AF_XDP,
 		.cache_mb = DP_DEFAULT_CACHE_MB,
 		.tftp = {
@@ -194,6 +199,10 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 		case OPT_RETRANSMIT_MS:
 			if ((r = number("retransmit-ms", optarg, 10, 255000, &v, err, len)) == 0)
 				o->tftp.retransmit_ms = (uint32_t)v;
+			break;
+		case OPT_CONTROL_FD:
+			if ((r = number("control-fd", optarg, 3, 65535, &v, err, len)) == 0)
+				o->control_fd = (int)v;
 			break;
 		case OPT_MAX_RETRIES:
 			if ((r = number("max-retries", optarg, 0, 50, &v, err, len)) == 0)

@@ -24,6 +24,7 @@ struct dp_options {
 	const char *xdp_prog; /* NULL: next to the binary */
 	const char *stats_socket; /* NULL: /run/stampede/IFACE.sock */
 	const char *extra_eal;    /* appended to the EAL arguments, split on spaces */
+	int control_fd;           /* the control plane's channel (config_message.h), or -1 */
 	enum dp_pmd pmd;
 	bool no_huge;
 	unsigned lcore;

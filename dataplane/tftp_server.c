@@ -2,6 +2,7 @@
 #include "tftp_server.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,6 +29,7 @@ struct session {
 	uint64_t timeout_us;
 	uint64_t deadline_us;
 	uint8_t retries;
+	char name[TFTP_EVENT_NAME_MAX + 1]; /* for events only */
 };
 
 /* Sessions per client address, open addressing with linear probing. */
@@ -281,6 +283,19 @@ static void send_window(struct tftp_server *s, struct session *ss, uint64_t now_
 	ss->deadline_us = now_us + ss->timeout_us;
 }
 
+static uint64_t acked_bytes(const struct session *ss)
+{
+	uint64_t b = ss->acked * ss->params.blksize;
+
+	return b < ss->size ? b : ss->size;
+}
+
+static void notify(struct tftp_server *s, const struct session *ss, enum tftp_event_kind kind, uint64_t bytes)
+{
+	if (s->tx.event)
+		s->tx.event(s->tx.ctx, kind, &ss->peer, ss->name, bytes);
+}
+
 static void end_session(struct tftp_server *s, struct session *ss)
 {
 	uint32_t index = (uint32_t)(ss - s->sessions);
@@ -458,6 +473,13 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	ss->timeout_us = params.has_timeout ? (uint64_t)params.timeout_s * US_PER_S
 					    : (uint64_t)s->cfg.retransmit_ms * US_PER_MS;
 	s->counters.transfers_started++;
+	{
+		size_t n = strnlen(name, TFTP_EVENT_NAME_MAX); /* events carry a prefix of long names */
+
+		memcpy(ss->name, name, n);
+		ss->name[n] = '\0';
+	}
+	notify(s, ss, TFTP_EVENT_STARTED, size);
 
 	if (tftp_params_need_oack(&params)) {
 		ss->awaiting_oack_ack = true;
@@ -500,6 +522,7 @@ static void handle_ack(struct tftp_server *s, struct session *ss, uint16_t block
 	ss->retries = 0;
 	if (ss->acked == ss->last_block) {
 		s->counters.transfers_completed++;
+		notify(s, ss, TFTP_EVENT_COMPLETED, ss->size);
 		end_session(s, ss);
 		return;
 	}
@@ -530,6 +553,7 @@ static void handle_session_packet(struct tftp_server *s, struct session *ss, con
 	case TFTP_ERROR:
 		/* The client gives up, e.g. error 8 when it refuses our OACK. */
 		s->counters.transfers_aborted++;
+		notify(s, ss, TFTP_EVENT_ABORTED, acked_bytes(ss));
 		end_session(s, ss);
 		break;
 	default:
@@ -579,6 +603,7 @@ void tftp_server_tick(struct tftp_server *s, uint64_t now_us)
 			break; /* the rest are still due at the next tick */
 		if (ss->retries >= s->cfg.max_retries) {
 			s->counters.transfers_timed_out++;
+			notify(s, ss, TFTP_EVENT_TIMED_OUT, acked_bytes(ss));
 			send_error(s, &ss->peer, ss->port, TFTP_ERR_UNDEFINED, "transfer timed out");
 			end_session(s, ss);
 			continue;

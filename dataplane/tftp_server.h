@@ -29,10 +29,19 @@
  * payload_sum is net_sum() of those bytes when the server knows it (DATA), or
  * TFTP_TX_SUM_UNKNOWN. */
 #define TFTP_TX_SUM_UNKNOWN (-1)
+/* What a transfer did, for the boot timeline (optional: tftp_tx.event may be NULL). */
+enum tftp_event_kind { TFTP_EVENT_STARTED, TFTP_EVENT_COMPLETED, TFTP_EVENT_TIMED_OUT, TFTP_EVENT_ABORTED };
+
+#define TFTP_EVENT_NAME_MAX 63 /* longer names are cut in events (not in transfers) */
+
 struct tftp_tx {
 	uint8_t *(*alloc)(void *ctx, void **pkt);
 	void (*send)(void *ctx, void *pkt, const struct net_endpoint *to, uint16_t src_port, size_t len,
 		     int32_t payload_sum);
+	/* Called on the polling core as transfers start and end; must not block.
+	 * bytes: the file's size for STARTED, bytes acknowledged otherwise. */
+	void (*event)(void *ctx, enum tftp_event_kind kind, const struct net_endpoint *peer, const char *name,
+		      uint64_t bytes);
 	void *ctx;
 	size_t payload_cap;
 };

@@ -128,7 +128,7 @@ static void setup(void)
 	cr_assert(mkdtemp(fx.root) != NULL, "mkdtemp: %s", strerror(errno));
 	fx.allocator = counting_allocator(&fx.counts);
 	fx.rec.payload_cap = 1468 + TFTP_HEADER_LEN;
-	fx.tx = (struct tftp_tx){ rec_alloc, rec_send, &fx.rec, fx.rec.payload_cap };
+	fx.tx = (struct tftp_tx){ .alloc = rec_alloc, .send = rec_send, .ctx = &fx.rec, .payload_cap = fx.rec.payload_cap };
 }
 
 static void teardown(void)
