@@ -647,19 +647,22 @@ int main(int argc, char **argv)
 	unsigned mtu;
 	int eal_argc, r;
 
-	/* Started by the control plane: the settings arrive on its channel. */
-	for (int i = 0; i < argc && all_argc < 128; i++)
-		all_argv[all_argc++] = argv[i];
+	/* Started by the control plane: the settings arrive on its channel, and
+	 * go before the command line's own options so that those win. */
+	all_argv[all_argc++] = argv[0];
 	all_argv[all_argc] = NULL;
 	{
 		int fd = config_message_fd(argc, argv);
 
 		if (fd >= 0 && config_message_read(fd, CONTROL_FD_TIMEOUT_MS, config_storage, sizeof(config_storage),
-						   all_argv, &all_argc, 255, err, sizeof(err)) < 0) {
+						   all_argv, &all_argc, 128, err, sizeof(err)) < 0) {
 			fprintf(stderr, "stampede-dataplane: %s\n", err);
 			return 2;
 		}
 	}
+	for (int i = 1; i < argc && all_argc < 255; i++)
+		all_argv[all_argc++] = argv[i];
+	all_argv[all_argc] = NULL;
 	if (dp_options_parse(all_argc, all_argv, &dp.opts, err, sizeof(err)) < 0) {
 		fprintf(stderr, "stampede-dataplane: %s\n", err);
 		return 2;

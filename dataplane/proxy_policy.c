@@ -215,23 +215,32 @@ static int add_subnet(struct parser *ps, struct policy_subnet_list *list, const 
 	return push(ps, (void **)&list->subnets, &list->n, sizeof(s), &s);
 }
 
+/* pxelinux's text options (RFC 5071): 209 configuration file, 210 path
+ * prefix. 208 (magic) and 211 (reboot time) are binary, and pxelinux since
+ * 3.x needs neither, so they are not accepted. */
 static int add_extra_option(struct parser *ps, const char *value)
 {
 	struct proxy_policy *p = ps->p;
+	char text[POLICY_TEXT_MAX + 1];
 	char *end;
 	long code = strtol(value, &end, 10);
 	size_t n;
 
-	if (end == value || *end != ' ' || code < 208 || code > 211)
-		return fail(ps, "option: expected a code from 208 to 211 (pxelinux) and its text");
-	n = strlen(end + 1);
-	if (n == 0 || n > POLICY_TEXT_MAX)
+	if (end == value || *end != ' ' || (code != 209 && code != 210))
+		return fail(ps, "option: expected code 209 or 210 (pxelinux) and its text");
+	for (size_t i = 0; i < p->extra_len; i += 2 + p->extra[i + 1])
+		if (p->extra[i] == code)
+			return fail(ps, "option %ld is given twice", code);
+	if (copy_text(ps, text, end + 1, code == 209 ? "option 209" : "option 210") < 0)
+		return -EINVAL;
+	n = strlen(text);
+	if (n == 0)
 		return fail(ps, "option %ld: the text must be 1 to %d bytes", code, POLICY_TEXT_MAX);
 	if (p->extra_len + 2 + n > sizeof(p->extra))
 		return fail(ps, "option %ld: the extra options exceed %d bytes", code, POLICY_EXTRA_OPTS_MAX);
 	p->extra[p->extra_len++] = (uint8_t)code;
 	p->extra[p->extra_len++] = (uint8_t)n;
-	memcpy(p->extra + p->extra_len, end + 1, n);
+	memcpy(p->extra + p->extra_len, text, n);
 	p->extra_len += n;
 	return 0;
 }

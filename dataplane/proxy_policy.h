@@ -61,7 +61,7 @@ struct proxy_policy {
 	char prompt[POLICY_TEXT_MAX + 1];    /* sub-option 10; "" = none */
 	uint8_t prompt_timeout;
 	/* Extra options written into every reply, encoded (code, len, data)...;
-	 * pxelinux's 208-211. */
+	 * pxelinux's 209 and 210. */
 	uint8_t extra[POLICY_EXTRA_OPTS_MAX];
 	size_t extra_len;
 	/* Answer lists. An empty allow list allows everyone; deny wins over allow. */
@@ -86,7 +86,7 @@ struct proxy_policy {
  *   boot-file ARCH TEXT             ARCH as pxe_arch_name(): bios, efi-x64, ...
  *   boot-server ARCH                send ARCH to the 4011 boot server
  *   menu TEXT / prompt SECONDS TEXT
- *   option CODE TEXT                CODE 208-211 (pxelinux, RFC 5071)
+ *   option CODE TEXT                CODE 209 or 210 (pxelinux, RFC 5071)
  *   allow-mac MAC / deny-mac MAC / allow-subnet A.B.C.D/N / deny-subnet A.B.C.D/N
  *   select-mac MAC / select-uuid UUID / select-arch ARCH
  *   unmatched answer|ignore         (default answer)
