@@ -2,50 +2,63 @@
 /*
  * stampede: the command operators run.
  *
- *   stampede serve --iface IF [--tftp-root DIR] [dataplane options]
+ *   stampede serve --iface IF [--config FILE] [--tftp-root DIR] [--http-root DIR]
+ *                  [--http-port N] [--addr A.B.C.D] [dataplane options]
+ *   stampede check FILE | --print-default
  *   stampede stats  [--iface IF | --socket PATH]
  *   stampede reload [--iface IF | --socket PATH]
+ *   stampede demo
  *
- * `serve` starts the DPDK dataplane (build/stampede-dataplane, beside this
- * binary) as a child, decides whether it can use hugepages, and relays SIGINT,
- * SIGTERM and SIGHUP to it; the dataplane removes its XDP program when it stops.
- * `stats` and `reload` speak to the dataplane's control socket.
+ * `serve` reads the configuration (or the embedded default), serves HTTP
+ * (iPXE scripts and boot files), and runs the DPDK dataplane (TFTP and
+ * proxyDHCP) as a supervised child, to which it sends its settings and the
+ * compiled proxyDHCP policy. SIGHUP re-reads the configuration: a bad one is
+ * refused and the running one stays.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "boot_scripts.h"
+#include "config.h"
+#include "http_server.h"
+#include "iface.h"
+#include "ipxe_script.h"
+#include "policy_compile.h"
 #include "self_path.h"
+#include "supervisor.h"
 
-#define DEFAULT_CACHE_MB 512  /* keep in step with dataplane/options.h */
-#define POOL_MB          192  /* mbufs and rings */
-#define MAX_ARGS         128
-
-static pid_t child;
-
-static void relay(int sig)
-{
-	if (child > 0)
-		kill(child, sig);
-}
+#define POOL_MB  192 /* mbufs and rings */
+#define MAX_ARGS 128
 
 static void usage(FILE *out)
 {
 	fprintf(out,
-		"usage: stampede serve --iface IF [--tftp-root DIR] [options]\n"
+		"usage: stampede serve --iface IF [--config FILE] [--tftp-root DIR] [--http-root DIR]\n"
+		"                      [--http-port N] [--addr A.B.C.D] [dataplane options]\n"
+		"       stampede check [--no-host] FILE  validate a configuration (file:line errors);\n"
+		"                                    --no-host: the file only, not this machine's paths\n"
+		"       stampede check --print-default\n"
 		"       stampede stats  [--iface IF | --socket PATH]\n"
 		"       stampede reload [--iface IF | --socket PATH]\n"
+		"       stampede demo                a lab in network namespaces: PXE-boots a VM\n"
 		"\n"
-		"serve runs the TFTP dataplane on IF until SIGINT or SIGTERM; SIGHUP re-reads the\n"
-		"TFTP root. With no --tftp-root it serves Debian's iPXE binaries (/usr/lib/ipxe).\n"
+		"serve answers PXE firmware on IF as a proxyDHCP server (the site's DHCP server keeps\n"
+		"leasing addresses), serves boot programs over TFTP from a kernel-bypass dataplane,\n"
+		"and iPXE scripts and files over HTTP. With no --config it uses the embedded default:\n"
+		"Debian's iPXE for BIOS and UEFI, and a menu of the profiles under the HTTP root.\n"
+		"SIGINT/SIGTERM stop it (the XDP program is removed); SIGHUP re-reads the configuration.\n"
 		"Dataplane options (see stampede-dataplane --help) are passed through.\n");
 }
 
@@ -94,71 +107,402 @@ static unsigned long free_hugepage_mb(void)
 	return free_pages * page_kb / 1024;
 }
 
-static int serve(int argc, char **argv)
-{
-	const char *cache_text = arg_value(argc, argv, "--cache-mb");
-	/* A reload builds the new cache version beside the serving one. */
-	unsigned long need_mb = 2 * (cache_text ? strtoul(cache_text, NULL, 10) : DEFAULT_CACHE_MB) + POOL_MB;
-	char dataplane[PATH_MAX];
-	char *args[MAX_ARGS];
-	sigset_t relayed, previous;
-	int n = 0, status;
+/* ---- configuration ---- */
 
-	if (!arg_value(argc, argv, "--iface")) {
-		fprintf(stderr, "stampede serve: --iface IF is required (the interface facing the machines to boot)\n");
+struct overrides {
+	const char *tftp_root, *http_root, *http_port, *addr;
+	bool no_host; /* check the file only, not this machine's directories */
+};
+
+static void print_errors(const struct config_errors *e, const char *prefix)
+{
+	for (unsigned i = 0; i < e->n; i++)
+		fprintf(stderr, "%s%s\n", prefix, e->msg[i]);
+	if (e->dropped)
+		fprintf(stderr, "%s... and %u more\n", prefix, e->dropped);
+}
+
+/* Load, apply the command line, check against this host. NULL after printing why. */
+static struct config *load_config(const char *path, const struct overrides *o)
+{
+	struct config_errors errors, warnings = { 0 };
+	struct config *c = config_load(path, &errors);
+	unsigned long port;
+
+	if (!c) {
+		print_errors(&errors, "stampede: ");
+		return NULL;
+	}
+	if (o->tftp_root)
+		c->tftp.root = o->tftp_root;
+	if (o->http_root)
+		c->http.root = o->http_root;
+	if (o->http_port) {
+		char *end;
+
+		port = strtoul(o->http_port, &end, 10);
+		if (*end || port == 0 || port > 65535) {
+			fprintf(stderr, "stampede: --http-port %s: expected 1 to 65535\n", o->http_port);
+			config_free(c);
+			return NULL;
+		}
+		c->http.port = (unsigned)port;
+	}
+	if (o->addr)
+		c->address = o->addr;
+	memset(&errors, 0, sizeof(errors));
+	if (!o->no_host) {
+		config_discover_profiles(c);
+		config_check_host(c, &errors, &warnings);
+	}
+	for (size_t i = 0; i < c->n_profiles; i++) {
+		char err[384];
+
+		if (ipxe_profile_check(&c->profiles[i], err, sizeof(err)) < 0 && errors.n < CONFIG_MAX_ERRORS)
+			snprintf(errors.msg[errors.n++], sizeof(errors.msg[0]), "%.100s: %.270s", c->source, err);
+	}
+	print_errors(&warnings, "stampede: warning: ");
+	if (errors.n) {
+		print_errors(&errors, "stampede: ");
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+static int check(int argc, char **argv)
+{
+	struct overrides o = { 0 };
+	struct config *c;
+
+	if (argc == 2 && strcmp(argv[0], "--no-host") == 0) {
+		o.no_host = true;
+		argc--, argv++;
+	}
+	if (argc == 1 && strcmp(argv[0], "--print-default") == 0) {
+		fputs(config_default_text(), stdout);
+		return 0;
+	}
+	if (argc != 1) {
+		fprintf(stderr, "usage: stampede check [--no-host] FILE | --print-default\n");
 		return 2;
 	}
+	c = load_config(argv[0], &o);
+	if (!c)
+		return 1;
+	printf("%s: ok: %zu profiles, %zu machine selectors, default profile %s, TFTP root %s, HTTP root %s\n",
+	       argv[0], c->n_profiles, c->n_machines, c->default_profile, c->tftp.root,
+	       c->http.root ? c->http.root : "(none)");
+	config_free(c);
+	return 0;
+}
+
+/* ---- serve ---- */
+
+struct server {
+	const char *iface;
+	const char *config_path;
+	struct overrides overrides;
+	struct config *config;
+	char server_ip[INET_ADDRSTRLEN];
+	char base_url[256];
+	struct boot_scripts scripts;
+	struct http_server *http;
+	struct supervisor *dataplane;
+};
+
+static void on_dataplane_line(void *ctx, const char *line)
+{
+	(void)ctx;
+	/* One line per event or reply, as the dataplane wrote it. */
+	fprintf(stderr, "stampede: %s\n", line);
+}
+
+static void on_http_request(void *ctx, const struct http_log_entry *e)
+{
+	(void)ctx;
+	fprintf(stderr, "stampede: http %s %s %u %llu bytes%s from %s in %.1f ms\n", e->method[0] ? e->method : "-",
+		e->target, e->status, (unsigned long long)e->bytes, e->complete ? "" : " (incomplete)", e->remote_ip,
+		(double)e->duration_us / 1000.0);
+}
+
+static void on_http_error(void *ctx, const char *message)
+{
+	(void)ctx;
+	fprintf(stderr, "stampede: http: %s", message);
+}
+
+/* "policy 1\n...end\n" for the current configuration. */
+static char *policy_message(const struct server *s)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	fputs("policy 1\n", f);
+	policy_compile(s->config, s->server_ip, s->base_url, f);
+	fputs("end\n", f);
+	fclose(f);
+	return text;
+}
+
+static char *config_message(const struct server *s, int argc, char **argv)
+{
+	const struct config *c = s->config;
+	unsigned long need_mb = 2 * (unsigned long)c->tftp.cache_mb + POOL_MB; /* a reload builds beside */
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (!f)
+		return NULL;
+	fprintf(f, "config 1\niface %s\naddr %s\ntftp-root %s\ncache-mb %u\n", s->iface, s->server_ip, c->tftp.root,
+		c->tftp.cache_mb);
+	fprintf(f, "max-sessions-per-client %u\nmax-windowsize %u\nretransmit-ms %u\nmax-retries %u\n",
+		c->tftp.max_sessions_per_client, c->tftp.max_windowsize, c->tftp.retransmit_ms, c->tftp.max_retries);
+	if (c->tftp.port_range)
+		fprintf(f, "port-range %s\n", c->tftp.port_range);
+	if (c->tftp.max_sessions != 4096 || c->tftp.port_range)
+		fprintf(f, "max-sessions %u\n", c->tftp.max_sessions);
+	if (c->dataplane.pmd)
+		fprintf(f, "pmd %s\n", c->dataplane.pmd);
+	if (c->dataplane.lcore >= 0)
+		fprintf(f, "lcore %d\n", c->dataplane.lcore);
+	if (c->dataplane.eal)
+		fprintf(f, "eal %s\n", c->dataplane.eal);
+	if (c->dataplane.no_huge) {
+		fputs("no-huge\n", f);
+	} else if (!has_flag(argc, argv, "--no-huge") && free_hugepage_mb() < need_mb) {
+		fprintf(stderr,
+			"stampede: %lu MiB of free hugepages needed, %lu available: running with --no-huge "
+			"(slower; scripts/setup.sh reserves hugepages)\n",
+			need_mb, free_hugepage_mb());
+		fputs("no-huge\n", f);
+	}
+	fputs("end\n", f);
+	fclose(f);
+	return text;
+}
+
+/* Dataplane arguments: the command line minus what serve itself consumes. */
+static char **dataplane_args(int argc, char **argv)
+{
+	static const char *const ours[] = { "--iface", "--config", "--tftp-root", "--http-root", "--http-port",
+					    "--addr" };
+	char **out = calloc((size_t)argc + 1, sizeof(*out));
+	int n = 0;
+
+	if (!out)
+		return NULL;
+	for (int i = 0; i < argc; i++) {
+		bool skip = false;
+
+		for (size_t k = 0; k < sizeof(ours) / sizeof(ours[0]); k++) {
+			size_t len = strlen(ours[k]);
+
+			if (strcmp(argv[i], ours[k]) == 0) {
+				skip = true;
+				i++; /* and its value */
+			} else if (strncmp(argv[i], ours[k], len) == 0 && argv[i][len] == '=') {
+				skip = true;
+			}
+		}
+		if (!skip)
+			out[n++] = argv[i];
+	}
+	return out;
+}
+
+static int resolve_address(struct server *s)
+{
+	uint32_t ip;
+
+	if (s->config->address) {
+		snprintf(s->server_ip, sizeof(s->server_ip), "%s", s->config->address);
+	} else if (iface_ipv4(s->iface, &ip) == 0) {
+		inet_ntop(AF_INET, &ip, s->server_ip, sizeof(s->server_ip));
+	} else {
+		fprintf(stderr, "stampede: interface %s has no IPv4 address: give it one (ip addr add ...) or set "
+				"address in the configuration\n",
+			s->iface);
+		return -1;
+	}
+	if (s->config->http.base_url)
+		snprintf(s->base_url, sizeof(s->base_url), "%s", s->config->http.base_url);
+	else
+		snprintf(s->base_url, sizeof(s->base_url), "http://%s:%u", s->server_ip, s->config->http.port);
+	return 0;
+}
+
+static int start_http(struct server *s)
+{
+	struct http_server_config hc = {
+		.address = s->config->http.listen,
+		.port = (uint16_t)s->config->http.port,
+		.root = s->config->http.root,
+		.script = boot_script_http,
+		.log = on_http_request,
+		.error = on_http_error,
+		.ctx = &s->scripts,
+	};
+	char err[256];
+
+	s->scripts.config = s->config;
+	s->scripts.base_url = s->base_url;
+	if (http_server_start(&hc, &s->http, err, sizeof(err)) < 0) {
+		fprintf(stderr, "stampede: HTTP: %s\n", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* SIGHUP: a new configuration, or the old one kept with a reason. */
+static void reload(struct server *s)
+{
+	struct config *fresh = load_config(s->config_path, &s->overrides), *old;
+	char *policy;
+
+	if (!fresh) {
+		fprintf(stderr, "stampede: reload refused, the running configuration stays\n");
+		return;
+	}
+	if (strcmp(fresh->tftp.root, s->config->tftp.root) != 0 || fresh->http.port != s->config->http.port ||
+	    (fresh->address && strcmp(fresh->address, s->server_ip) != 0))
+		fprintf(stderr, "stampede: warning: the TFTP root, HTTP port and address change only on restart\n");
+	pthread_rwlock_wrlock(&s->scripts.lock);
+	old = s->config;
+	s->config = fresh;
+	s->scripts.config = fresh;
+	pthread_rwlock_unlock(&s->scripts.lock);
+	policy = policy_message(s);
+	if (policy) {
+		supervisor_set_policy(s->dataplane, policy);
+		free(policy);
+	}
+	supervisor_send(s->dataplane, "reload\n");
+	config_free(old);
+	fprintf(stderr, "stampede: configuration reloaded from %s: %zu profiles, %zu machine selectors\n",
+		fresh->source, fresh->n_profiles, fresh->n_machines);
+}
+
+/* Signals arrive through a signalfd; blocked before any thread starts (the
+ * HTTP server's threads inherit the mask, so none of them takes a SIGTERM). */
+static void block_signals(sigset_t *mask)
+{
+	sigemptyset(mask);
+	sigaddset(mask, SIGINT);
+	sigaddset(mask, SIGTERM);
+	sigaddset(mask, SIGHUP);
+	sigaddset(mask, SIGCHLD);
+	sigprocmask(SIG_BLOCK, mask, NULL);
+}
+
+static int serve_loop(struct server *s, sigset_t *mask)
+{
+	int sfd, code = -1;
+
+	sfd = signalfd(-1, mask, SFD_CLOEXEC);
+	if (sfd < 0) {
+		perror("stampede: signalfd");
+		return 1;
+	}
+	while (code < 0) {
+		struct pollfd fds[2] = { { .fd = sfd, .events = POLLIN },
+					 { .fd = supervisor_fd(s->dataplane), .events = POLLIN } };
+		struct signalfd_siginfo si;
+
+		if (poll(fds, fds[1].fd >= 0 ? 2 : 1, 1000) < 0 && errno != EINTR)
+			break;
+		if (fds[1].fd >= 0 && fds[1].revents)
+			supervisor_read(s->dataplane);
+		if (!(fds[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
+			continue;
+		switch (si.ssi_signo) {
+		case SIGHUP:
+			reload(s);
+			break;
+		case SIGCHLD: {
+			int r = supervisor_reap(s->dataplane);
+
+			if (r)
+				code = r;
+			break;
+		}
+		default:
+			fprintf(stderr, "stampede: %s: stopping\n", strsignal((int)si.ssi_signo));
+			code = supervisor_stop(s->dataplane);
+			break;
+		}
+	}
+	close(sfd);
+	return code < 0 ? 1 : code;
+}
+
+static int serve(int argc, char **argv)
+{
+	static struct server s;
+	char dataplane[PATH_MAX], *config_msg, *policy;
+	sigset_t mask;
+	char **args;
+	int r;
+
+	s.iface = arg_value(argc, argv, "--iface");
+	s.config_path = arg_value(argc, argv, "--config");
+	s.overrides = (struct overrides){ arg_value(argc, argv, "--tftp-root"), arg_value(argc, argv, "--http-root"),
+					  arg_value(argc, argv, "--http-port"), arg_value(argc, argv, "--addr"), false };
 	if (argc + 3 >= MAX_ARGS) {
 		fprintf(stderr, "stampede serve: too many arguments\n");
+		return 2;
+	}
+	if (!(s.config = load_config(s.config_path, &s.overrides)))
+		return 1;
+	if (!s.iface)
+		s.iface = s.config->interface;
+	if (!s.iface) {
+		fprintf(stderr, "stampede serve: --iface IF is required (the interface facing the machines to boot)\n");
 		return 2;
 	}
 	if (self_sibling_path("stampede-dataplane", dataplane, sizeof(dataplane)) < 0 || access(dataplane, X_OK) < 0) {
 		fprintf(stderr, "stampede serve: cannot find stampede-dataplane beside this binary\n");
 		return 1;
 	}
-	args[n++] = dataplane;
-	for (int i = 0; i < argc; i++)
-		args[n++] = argv[i];
-	if (!has_flag(argc, argv, "--no-huge") && free_hugepage_mb() < need_mb) {
-		fprintf(stderr,
-			"stampede: %lu MiB of free hugepages needed, %lu available: running with --no-huge "
-			"(slower; scripts/setup.sh reserves hugepages)\n",
-			need_mb, free_hugepage_mb());
-		args[n++] = "--no-huge";
-	}
-	args[n] = NULL;
-
-	/* Block the relayed signals across fork so that none arrives while `child`
-	 * is not yet known (it would be lost); each side then sets its own handling. */
-	sigemptyset(&relayed);
-	sigaddset(&relayed, SIGINT);
-	sigaddset(&relayed, SIGTERM);
-	sigaddset(&relayed, SIGHUP);
-	sigprocmask(SIG_BLOCK, &relayed, &previous);
-	child = fork();
-	if (child < 0) {
-		perror("stampede serve: fork");
+	if (resolve_address(&s) < 0)
 		return 1;
-	}
-	if (child == 0) {
-		sigprocmask(SIG_SETMASK, &previous, NULL);
-		execv(dataplane, args);
-		fprintf(stderr, "stampede serve: cannot run %s: %s\n", dataplane, strerror(errno));
-		_exit(127);
-	}
-	signal(SIGINT, relay);
-	signal(SIGTERM, relay);
-	signal(SIGHUP, relay);
-	sigprocmask(SIG_SETMASK, &previous, NULL);
-	while (waitpid(child, &status, 0) < 0)
-		if (errno != EINTR)
+	pthread_rwlock_init(&s.scripts.lock, NULL);
+	block_signals(&mask);
+	if (start_http(&s) < 0)
+		return 1;
+	fprintf(stderr, "stampede: configuration %s: %zu profiles, default %s; HTTP %s (files from %s)\n",
+		s.config->source, s.config->n_profiles, s.config->default_profile, s.base_url,
+		s.config->http.root ? s.config->http.root : "nowhere");
+
+	args = dataplane_args(argc, argv);
+	config_msg = config_message(&s, argc, argv);
+	policy = policy_message(&s);
+	if (!args || !config_msg || !policy)
+		return 1;
+	{
+		const struct supervisor_config sc = { .dataplane = dataplane, .args = args, .iface = s.iface,
+						      .config_message = config_msg, .on_line = on_dataplane_line };
+
+		if (supervisor_create(&sc, &s.dataplane) < 0 || supervisor_start(s.dataplane, policy) < 0) {
+			fprintf(stderr, "stampede: cannot start the dataplane: %s\n", strerror(errno));
 			return 1;
-	if (WIFSIGNALED(status)) {
-		fprintf(stderr, "stampede: the dataplane died of signal %d\n", WTERMSIG(status));
-		return 128 + WTERMSIG(status);
+		}
 	}
-	return WEXITSTATUS(status);
+	free(policy);
+	r = serve_loop(&s, &mask);
+	http_server_stop(s.http);
+	supervisor_destroy(s.dataplane);
+	config_free(s.config);
+	free(config_msg);
+	free(args);
+	return r;
 }
+
+/* ---- talking to a running dataplane ---- */
 
 static int control_request(int argc, char **argv, const char *command)
 {
@@ -199,6 +543,26 @@ static int control_request(int argc, char **argv, const char *command)
 	return ok ? 0 : 1;
 }
 
+static int demo(int argc, char **argv)
+{
+	char script[PATH_MAX];
+	char *args[MAX_ARGS];
+	int n = 0;
+
+	if (self_sibling_path("../tests/e2e/demo.sh", script, sizeof(script)) < 0 || access(script, R_OK) < 0) {
+		fprintf(stderr, "stampede demo: cannot find tests/e2e/demo.sh beside the build directory\n");
+		return 1;
+	}
+	args[n++] = "bash";
+	args[n++] = script;
+	for (int i = 0; i < argc && n < MAX_ARGS - 1; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	execvp("bash", args);
+	perror("stampede demo: bash");
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
@@ -207,10 +571,14 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "serve") == 0)
 		return serve(argc - 2, argv + 2);
+	if (strcmp(argv[1], "check") == 0)
+		return check(argc - 2, argv + 2);
 	if (strcmp(argv[1], "stats") == 0)
 		return control_request(argc - 2, argv + 2, "stats");
 	if (strcmp(argv[1], "reload") == 0)
 		return control_request(argc - 2, argv + 2, "reload");
+	if (strcmp(argv[1], "demo") == 0)
+		return demo(argc - 2, argv + 2);
 	fprintf(stderr, "stampede: unknown command \"%s\"\n", argv[1]);
 	usage(stderr);
 	return 2;

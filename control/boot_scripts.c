@@ -1,0 +1,114 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "boot_scripts.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ipxe_script.h"
+
+int boot_arch_from_query(const char *arch)
+{
+	static const struct {
+		const char *query;
+		enum pxe_arch arch;
+	} ipxe_names[] = {
+		{ "pcbios-i386", PXE_ARCH_BIOS },      { "pcbios-x86_64", PXE_ARCH_BIOS },
+		{ "efi-i386", PXE_ARCH_EFI_IA32 },     { "efi-x86_64", PXE_ARCH_EFI_X64 },
+		{ "efi-arm32", PXE_ARCH_EFI_ARM32 },   { "efi-arm64", PXE_ARCH_EFI_ARM64 },
+	};
+
+	if (!arch || !*arch)
+		return -1;
+	for (size_t i = 0; i < sizeof(ipxe_names) / sizeof(ipxe_names[0]); i++)
+		if (strcmp(arch, ipxe_names[i].query) == 0)
+			return ipxe_names[i].arch;
+	for (int a = 1; a < PXE_ARCH_COUNT; a++)
+		if (strcmp(arch, pxe_arch_name(a)) == 0)
+			return a;
+	return -1;
+}
+
+/* Lower-case copy of a MAC ("52:54:00:AB:..." -> "52:54:00:ab:..."), or "". */
+static void normalise(const char *in, char *out, size_t len, char sep_from, char sep_to)
+{
+	size_t i = 0;
+
+	for (; in && in[i] && i + 1 < len; i++)
+		out[i] = in[i] == sep_from ? sep_to : (char)tolower((unsigned char)in[i]);
+	out[i] = '\0';
+}
+
+static int respond(char **body, unsigned *status, unsigned code, const char *text)
+{
+	*body = strdup(text);
+	*status = code;
+	return *body ? 0 : -1;
+}
+
+int boot_script_http(void *ctx, const struct http_script_request *req, char **body, unsigned *status)
+{
+	struct boot_scripts *bs = ctx;
+	char mac[32], mac_hyphen[32], uuid[64], err[256], arch_name[32];
+	const struct machine_rule *rule;
+	const struct profile *profile = NULL;
+	struct profile builtin;
+	const char *name;
+	int arch, r;
+
+	normalise(req->mac, mac, sizeof(mac), ':', ':');
+	normalise(req->mac, mac_hyphen, sizeof(mac_hyphen), ':', '-');
+	normalise(req->uuid, uuid, sizeof(uuid), '-', '-');
+	arch = boot_arch_from_query(req->arch);
+	snprintf(arch_name, sizeof(arch_name), "%s", arch >= 0 ? pxe_arch_name(arch) : "unknown");
+
+	pthread_rwlock_rdlock(&bs->lock);
+	rule = config_match(bs->config, mac[0] ? mac : NULL, uuid[0] ? uuid : NULL, arch);
+	name = req->profile && *req->profile ? req->profile : rule ? rule->profile : bs->config->default_profile;
+	if (!strcmp(name, "none")) {
+		pthread_rwlock_unlock(&bs->lock);
+		return respond(body, status, 200,
+			       "#!ipxe\necho Stampede has no boot profile for this machine: trying the next boot device\n"
+			       "exit 1\n");
+	}
+	if (!strcmp(name, "menu") || !strcmp(name, "local") || !strcmp(name, "shell")) {
+		builtin = (struct profile){ .name = name,
+					    .kind = name[0] == 'm' ? PROFILE_MENU
+						    : name[0] == 'l' ? PROFILE_LOCAL
+								     : PROFILE_SHELL };
+		profile = &builtin;
+	} else {
+		profile = config_profile(bs->config, name);
+	}
+	if (!profile) {
+		pthread_rwlock_unlock(&bs->lock);
+		return respond(body, status, 404, "#!ipxe\necho Stampede: no such profile\nexit 1\n");
+	}
+	{
+		const struct boot_vars vars = {
+			.mac = mac,
+			.mac_hyphen = mac_hyphen,
+			.uuid = uuid,
+			.arch = arch_name,
+			.hostname = rule && rule->hostname ? rule->hostname : req->hostname ? req->hostname : "",
+			.ip = req->remote_ip ? req->remote_ip : "",
+			.server = bs->base_url,
+			.profile = profile->name,
+		};
+		const struct ipxe_menu menu = { bs->config->profiles, bs->config->n_profiles,
+						bs->config->menu_timeout_s * 1000 };
+
+		r = ipxe_script_render(profile, &vars, &menu, body, err, sizeof(err));
+	}
+	pthread_rwlock_unlock(&bs->lock);
+	if (r < 0) {
+		char text[400];
+
+		fprintf(stderr, "stampede: script for %s (profile %s): %s\n", mac[0] ? mac : "?", name, err);
+		snprintf(text, sizeof(text), "#!ipxe\necho Stampede could not render profile %s\nexit 1\n", name);
+		return respond(body, status, 500, text);
+	}
+	*status = 200;
+	return 0;
+}

@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * GET /boot.ipxe: which profile a machine boots, rendered as its iPXE script.
+ *
+ * The profile is, in order: the one the request names (?profile=, what the
+ * built-in menu chains to), the machine's selector (config_match: MAC, then
+ * UUID, then architecture), the configuration's default_profile. "none"
+ * renders a script that says so and exits, so the firmware moves on to its
+ * next boot device rather than retrying.
+ */
+#ifndef STAMPEDE_BOOT_SCRIPTS_H
+#define STAMPEDE_BOOT_SCRIPTS_H
+
+#include <pthread.h>
+
+#include "config.h"
+#include "http_server.h"
+
+struct boot_scripts {
+	pthread_rwlock_t lock; /* config is swapped on reload */
+	const struct config *config;
+	const char *base_url;  /* http://HOST:PORT */
+	char base_url_storage[256];
+};
+
+/* iPXE's ${platform}-${buildarch} ("pcbios-i386", "efi-x86_64", ...), or one
+ * of pxe_arch_name()'s names, to enum pxe_arch; -1 when unknown. */
+int boot_arch_from_query(const char *arch);
+
+/* The http_script_fn: ctx is a struct boot_scripts. */
+int boot_script_http(void *ctx, const struct http_script_request *req, char **body, unsigned *status);
+
+#endif

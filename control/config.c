@@ -1,0 +1,1014 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * The configuration file. libyaml builds the node tree (its document API keeps
+ * every node's line and column); this file walks it against the schema below,
+ * collecting every error rather than stopping at the first, so an operator
+ * fixes a file in one pass.
+ */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "config_default.h"
+#include "proxy_policy.h" /* MAC and UUID syntax, shared with the dataplane */
+
+/* ---- strings that live as long as the configuration ---- */
+
+struct arena_block {
+	struct arena_block *next;
+	char data[];
+};
+
+static void *arena_alloc(struct config *c, size_t n)
+{
+	struct arena_block *b = calloc(1, sizeof(*b) + n);
+
+	if (!b)
+		abort(); /* configurations are small; running out here is not recoverable */
+	b->next = c->arena;
+	c->arena = b;
+	return b->data;
+}
+
+static const char *arena_strdup(struct config *c, const char *s)
+{
+	size_t n = strlen(s);
+	char *d = arena_alloc(c, n + 1);
+
+	memcpy(d, s, n + 1);
+	return d;
+}
+
+/* ---- walking the document ---- */
+
+struct walker {
+	const char *name;
+	yaml_document_t *doc;
+	struct config *cfg;
+	struct config_errors *errors;
+};
+
+__attribute__((format(printf, 3, 4))) static void error_at(struct walker *w, const yaml_node_t *node, const char *fmt,
+							   ...)
+{
+	struct config_errors *e = w->errors;
+	va_list ap;
+	int n;
+
+	if (e->n >= CONFIG_MAX_ERRORS) {
+		e->dropped++;
+		return;
+	}
+	n = snprintf(e->msg[e->n], sizeof(e->msg[0]), "%s:%zu:%zu: ", w->name, node ? node->start_mark.line + 1 : 0,
+		     node ? node->start_mark.column + 1 : 0);
+	va_start(ap, fmt);
+	vsnprintf(e->msg[e->n] + n, sizeof(e->msg[0]) - (size_t)n, fmt, ap);
+	va_end(ap);
+	e->n++;
+}
+
+static const char *scalar(const yaml_node_t *n)
+{
+	return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
+}
+
+static yaml_node_t *node(struct walker *w, int id)
+{
+	return yaml_document_get_node(w->doc, id);
+}
+
+typedef void (*key_handler)(struct walker *w, yaml_node_t *value, void *ctx);
+
+struct key {
+	const char *name;
+	key_handler handle;
+};
+
+/* Walk a mapping: each key to its handler; unknown keys and repeats are errors. */
+static void walk_mapping(struct walker *w, yaml_node_t *map, const char *where, const struct key *keys, size_t n_keys,
+			 void *ctx)
+{
+	bool seen[32] = { 0 };
+
+	if (!map || map->type != YAML_MAPPING_NODE) {
+		error_at(w, map, "%s must be a mapping (key: value lines)", where);
+		return;
+	}
+	for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+		yaml_node_t *k = node(w, p->key), *v = node(w, p->value);
+		const char *name = scalar(k);
+		size_t i;
+
+		if (!name) {
+			error_at(w, k, "keys of %s must be plain words", where);
+			continue;
+		}
+		for (i = 0; i < n_keys && strcmp(keys[i].name, name) != 0; i++)
+			;
+		if (i == n_keys) {
+			char known[512] = "";
+
+			for (size_t j = 0; j < n_keys; j++)
+				snprintf(known + strlen(known), sizeof(known) - strlen(known), "%s%s", j ? ", " : "",
+					 keys[j].name);
+			error_at(w, k, "unknown key \"%s\" in %s (expected one of: %s)", name, where, known);
+			continue;
+		}
+		if (seen[i]) {
+			error_at(w, k, "\"%s\" appears twice in %s", name, where);
+			continue;
+		}
+		seen[i] = true;
+		keys[i].handle(w, v, ctx);
+	}
+}
+
+/* A value; multi_line allows newlines (iPXE scripts), nothing else does:
+ * the values travel in line-based messages and scripts. */
+static const char *get_value(struct walker *w, yaml_node_t *v, const char *what, bool multi_line)
+{
+	const char *s = scalar(v);
+
+	if (!s) {
+		error_at(w, v, "%s must be a single value, not a list or mapping", what);
+		return NULL;
+	}
+	for (const char *p = s; *p; p++) {
+		if (*p == '\n' && multi_line)
+			continue;
+		if ((unsigned char)*p < 0x20 || *p == 0x7f) {
+			error_at(w, v, "%s contains a %s", what, *p == '\n' ? "line break" : "control character");
+			return NULL;
+		}
+	}
+	return arena_strdup(w->cfg, s);
+}
+
+static const char *get_string(struct walker *w, yaml_node_t *v, const char *what)
+{
+	return get_value(w, v, what, false);
+}
+
+/* Menu and prompt share option 43's 255 bytes with the boot server entry. */
+static const char *get_short(struct walker *w, yaml_node_t *v, const char *what, size_t max)
+{
+	const char *s = get_string(w, v, what);
+
+	if (s && strlen(s) > max) {
+		error_at(w, v, "%s is %zu bytes long; at most %zu fit in a PXE reply", what, strlen(s), max);
+		return NULL;
+	}
+	return s;
+}
+
+static bool get_uint(struct walker *w, yaml_node_t *v, const char *what, unsigned long lo, unsigned long hi,
+		     unsigned *out)
+{
+	const char *s = scalar(v);
+	char *end;
+	unsigned long x;
+
+	if (!s || !*s || !isdigit((unsigned char)s[0])) {
+		error_at(w, v, "%s must be a whole number from %lu to %lu", what, lo, hi);
+		return false;
+	}
+	errno = 0;
+	x = strtoul(s, &end, 10);
+	if (*end || errno || x < lo || x > hi) {
+		error_at(w, v, "%s must be a whole number from %lu to %lu, not \"%s\"", what, lo, hi, s);
+		return false;
+	}
+	*out = (unsigned)x;
+	return true;
+}
+
+static bool get_bool(struct walker *w, yaml_node_t *v, const char *what, bool *out)
+{
+	const char *s = scalar(v);
+
+	if (s && (!strcmp(s, "true") || !strcmp(s, "yes") || !strcmp(s, "on"))) {
+		*out = true;
+		return true;
+	}
+	if (s && (!strcmp(s, "false") || !strcmp(s, "no") || !strcmp(s, "off"))) {
+		*out = false;
+		return true;
+	}
+	error_at(w, v, "%s must be true or false", what);
+	return false;
+}
+
+static const char *get_ipv4(struct walker *w, yaml_node_t *v, const char *what)
+{
+	const char *s = get_string(w, v, what);
+	struct in_addr a;
+
+	if (s && inet_pton(AF_INET, s, &a) != 1) {
+		error_at(w, v, "%s: \"%s\" is not an IPv4 address", what, s);
+		return NULL;
+	}
+	return s;
+}
+
+static int arch_by_name(const char *s)
+{
+	for (int a = 1; a < PXE_ARCH_COUNT; a++)
+		if (strcmp(s, pxe_arch_name(a)) == 0)
+			return a;
+	return -1;
+}
+
+static const char *arch_names(void)
+{
+	static char names[256];
+
+	if (!names[0])
+		for (int a = 1; a < PXE_ARCH_COUNT; a++)
+			snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s", a > 1 ? ", " : "",
+				 pxe_arch_name(a));
+	return names;
+}
+
+static const char *normalise_mac(struct walker *w, yaml_node_t *v, uint8_t bytes[6])
+{
+	const char *s = scalar(v);
+	char text[18];
+
+	if (!s || policy_parse_mac(s, bytes) < 0) {
+		error_at(w, v, "\"%s\" is not a MAC address (expected 52:54:00:12:34:56)", s ? s : "");
+		return NULL;
+	}
+	snprintf(text, sizeof(text), "%02x:%02x:%02x:%02x:%02x:%02x", bytes[0], bytes[1], bytes[2], bytes[3],
+		 bytes[4], bytes[5]);
+	return arena_strdup(w->cfg, text);
+}
+
+/* A list of scalars, each checked by check (which may normalise it). */
+static const char **get_list(struct walker *w, yaml_node_t *v, const char *what, size_t *n,
+			     const char *(*check)(struct walker *w, yaml_node_t *item))
+{
+	const char **items;
+	size_t count;
+
+	*n = 0;
+	if (!v || v->type != YAML_SEQUENCE_NODE) {
+		error_at(w, v, "%s must be a list ([a, b] or lines starting with \"- \")", what);
+		return NULL;
+	}
+	count = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	items = arena_alloc(w->cfg, (count + 1) * sizeof(*items));
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+		const char *s = check(w, node(w, *i));
+
+		if (s)
+			items[(*n)++] = s;
+	}
+	return items;
+}
+
+static const char *check_mac_item(struct walker *w, yaml_node_t *item)
+{
+	uint8_t b[6];
+
+	return normalise_mac(w, item, b);
+}
+
+static const char *check_subnet_item(struct walker *w, yaml_node_t *item)
+{
+	const char *s = scalar(item);
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = s ? strchr(s, '/') : NULL;
+	struct in_addr a;
+	char *end;
+	long bits = -1;
+
+	if (slash && (size_t)(slash - s) < sizeof(addr)) {
+		memcpy(addr, s, (size_t)(slash - s));
+		addr[slash - s] = '\0';
+		bits = strtol(slash + 1, &end, 10);
+		if (end == slash + 1 || *end || inet_pton(AF_INET, addr, &a) != 1)
+			bits = -1;
+	}
+	if (bits < 0 || bits > 32) {
+		error_at(w, item, "\"%s\" is not a subnet (expected 10.1.0.0/16)", s ? s : "");
+		return NULL;
+	}
+	return arena_strdup(w->cfg, s);
+}
+
+/* ---- the schema ---- */
+
+#define HANDLER(name) static void name(struct walker *w, yaml_node_t *v, void *ctx)
+#define UNUSED_CTX (void)ctx
+
+HANDLER(top_interface) { UNUSED_CTX; w->cfg->interface = get_string(w, v, "interface"); }
+HANDLER(top_address) { UNUSED_CTX; w->cfg->address = get_ipv4(w, v, "address"); }
+
+HANDLER(tftp_root) { UNUSED_CTX; w->cfg->tftp.root = get_string(w, v, "tftp.root"); }
+HANDLER(tftp_cache) { UNUSED_CTX; get_uint(w, v, "tftp.cache_mb", 1, 1u << 20, &w->cfg->tftp.cache_mb); }
+HANDLER(tftp_sessions) { UNUSED_CTX; get_uint(w, v, "tftp.max_sessions", 1, 64512, &w->cfg->tftp.max_sessions); }
+HANDLER(tftp_per_client)
+{
+	UNUSED_CTX;
+	get_uint(w, v, "tftp.max_sessions_per_client", 1, 64512, &w->cfg->tftp.max_sessions_per_client);
+}
+HANDLER(tftp_window) { UNUSED_CTX; get_uint(w, v, "tftp.max_windowsize", 1, 32767, &w->cfg->tftp.max_windowsize); }
+HANDLER(tftp_retransmit)
+{
+	UNUSED_CTX;
+	get_uint(w, v, "tftp.retransmit_ms", 10, 255000, &w->cfg->tftp.retransmit_ms);
+}
+HANDLER(tftp_retries) { UNUSED_CTX; get_uint(w, v, "tftp.max_retries", 0, 50, &w->cfg->tftp.max_retries); }
+HANDLER(tftp_ports)
+{
+	const char *s = get_string(w, v, "tftp.port_range");
+	unsigned lo, hi;
+	char tail;
+
+	UNUSED_CTX;
+	if (s && (sscanf(s, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 || lo > hi))
+		error_at(w, v, "tftp.port_range must be LOW-HIGH within 1024-65535, not \"%s\"", s);
+	else
+		w->cfg->tftp.port_range = s;
+}
+
+static const struct key tftp_keys[] = {
+	{ "root", tftp_root },
+	{ "cache_mb", tftp_cache },
+	{ "port_range", tftp_ports },
+	{ "max_sessions", tftp_sessions },
+	{ "max_sessions_per_client", tftp_per_client },
+	{ "max_windowsize", tftp_window },
+	{ "retransmit_ms", tftp_retransmit },
+	{ "max_retries", tftp_retries },
+};
+
+HANDLER(http_listen) { UNUSED_CTX; w->cfg->http.listen = get_ipv4(w, v, "http.listen"); }
+HANDLER(http_port) { UNUSED_CTX; get_uint(w, v, "http.port", 1, 65535, &w->cfg->http.port); }
+HANDLER(http_root) { UNUSED_CTX; w->cfg->http.root = get_string(w, v, "http.root"); }
+HANDLER(http_url)
+{
+	const char *s = get_string(w, v, "http.url");
+
+	UNUSED_CTX;
+	if (s && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+		error_at(w, v, "http.url must start with http:// or https://");
+	else if (s) {
+		char *t = (char *)s + strlen(s);
+
+		while (t > s && t[-1] == '/')
+			*--t = '\0'; /* scripts add the slash */
+		w->cfg->http.base_url = s;
+	}
+}
+HANDLER(http_discover) { UNUSED_CTX; get_bool(w, v, "http.discover_profiles", &w->cfg->http.discover_profiles); }
+
+static const struct key http_keys[] = {
+	{ "listen", http_listen }, { "port", http_port }, { "root", http_root },
+	{ "url", http_url }, { "discover_profiles", http_discover },
+};
+
+static void boot_file_entry(struct walker *w, yaml_node_t *k, yaml_node_t *v)
+{
+	const char *name = scalar(k);
+	int arch = name ? arch_by_name(name) : -1;
+	const char *file;
+
+	if (arch < 0) {
+		error_at(w, k, "unknown architecture \"%s\" (expected one of: %s)", name ? name : "", arch_names());
+		return;
+	}
+	file = get_string(w, v, "a boot file");
+	if (file && (strlen(file) == 0 || strlen(file) > 200))
+		error_at(w, v, "the boot file for %s must be 1 to 200 characters", name);
+	else if (file)
+		w->cfg->proxydhcp.boot_files[arch] = file;
+}
+
+HANDLER(pd_boot_files)
+{
+	UNUSED_CTX;
+	if (!v || v->type != YAML_MAPPING_NODE) {
+		error_at(w, v, "proxydhcp.boot_files must map architectures to files (bios: undionly.kpxe)");
+		return;
+	}
+	for (int a = 0; a < PXE_ARCH_COUNT; a++)
+		w->cfg->proxydhcp.boot_files[a] = NULL; /* the file replaces the defaults whole */
+	for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++)
+		boot_file_entry(w, node(w, p->key), node(w, p->value));
+}
+
+static const char *check_arch_item(struct walker *w, yaml_node_t *item)
+{
+	const char *s = scalar(item);
+
+	if (!s || arch_by_name(s) < 0) {
+		error_at(w, item, "unknown architecture \"%s\" (expected one of: %s)", s ? s : "", arch_names());
+		return NULL;
+	}
+	return s;
+}
+
+HANDLER(pd_boot_server)
+{
+	size_t n;
+	const char **archs = get_list(w, v, "proxydhcp.boot_server", &n, check_arch_item);
+
+	UNUSED_CTX;
+	for (size_t i = 0; i < n; i++)
+		w->cfg->proxydhcp.boot_server[arch_by_name(archs[i])] = true;
+}
+
+HANDLER(pd_menu) { UNUSED_CTX; w->cfg->proxydhcp.menu = get_short(w, v, "proxydhcp.menu", 100); }
+HANDLER(prompt_text) { UNUSED_CTX; w->cfg->proxydhcp.prompt = get_short(w, v, "proxydhcp.prompt.text", 100); }
+HANDLER(prompt_timeout)
+{
+	UNUSED_CTX;
+	get_uint(w, v, "proxydhcp.prompt.timeout", 0, 255, &w->cfg->proxydhcp.prompt_timeout);
+}
+static const struct key prompt_keys[] = { { "text", prompt_text }, { "timeout", prompt_timeout } };
+HANDLER(pd_prompt) { walk_mapping(w, v, "proxydhcp.prompt", prompt_keys, 2, ctx); }
+
+HANDLER(pxl_config)
+{
+	UNUSED_CTX;
+	w->cfg->proxydhcp.pxelinux_config_file = get_short(w, v, "proxydhcp.pxelinux.config_file", 255);
+}
+HANDLER(pxl_prefix)
+{
+	UNUSED_CTX;
+	w->cfg->proxydhcp.pxelinux_path_prefix = get_short(w, v, "proxydhcp.pxelinux.path_prefix", 255);
+}
+static const struct key pxelinux_keys[] = { { "config_file", pxl_config }, { "path_prefix", pxl_prefix } };
+HANDLER(pd_pxelinux) { walk_mapping(w, v, "proxydhcp.pxelinux", pxelinux_keys, 2, ctx); }
+
+HANDLER(pd_allow_macs)
+{
+	UNUSED_CTX;
+	w->cfg->proxydhcp.allow_macs = get_list(w, v, "proxydhcp.allow_macs", &w->cfg->proxydhcp.n_allow_macs,
+						check_mac_item);
+}
+HANDLER(pd_deny_macs)
+{
+	UNUSED_CTX;
+	w->cfg->proxydhcp.deny_macs = get_list(w, v, "proxydhcp.deny_macs", &w->cfg->proxydhcp.n_deny_macs,
+					       check_mac_item);
+}
+HANDLER(pd_allow_subnets)
+{
+	UNUSED_CTX;
+	w->cfg->proxydhcp.allow_subnets = get_list(w, v, "proxydhcp.allow_subnets",
+						   &w->cfg->proxydhcp.n_allow_subnets, check_subnet_item);
+}
+HANDLER(pd_deny_subnets)
+{
+	UNUSED_CTX;
+	w->cfg->proxydhcp.deny_subnets = get_list(w, v, "proxydhcp.deny_subnets", &w->cfg->proxydhcp.n_deny_subnets,
+						  check_subnet_item);
+}
+HANDLER(pd_unmatched)
+{
+	const char *s = scalar(v);
+
+	UNUSED_CTX;
+	if (s && !strcmp(s, "default"))
+		w->cfg->proxydhcp.answer_unmatched = true;
+	else if (s && !strcmp(s, "ignore"))
+		w->cfg->proxydhcp.answer_unmatched = false;
+	else
+		error_at(w, v, "proxydhcp.unmatched must be \"default\" (boot the default profile) or \"ignore\"");
+}
+
+static const struct key proxydhcp_keys[] = {
+	{ "boot_files", pd_boot_files },     { "boot_server", pd_boot_server },   { "menu", pd_menu },
+	{ "prompt", pd_prompt },             { "pxelinux", pd_pxelinux },         { "allow_macs", pd_allow_macs },
+	{ "deny_macs", pd_deny_macs },       { "allow_subnets", pd_allow_subnets }, { "deny_subnets", pd_deny_subnets },
+	{ "unmatched", pd_unmatched },
+};
+
+/* profiles: NAME: {kernel, initrd, cmdline} | {script} | {action: local|shell|menu} */
+HANDLER(pf_description) { ((struct profile *)ctx)->description = get_string(w, v, "description"); }
+HANDLER(pf_kernel) { ((struct profile *)ctx)->kernel = get_string(w, v, "kernel"); }
+HANDLER(pf_cmdline) { ((struct profile *)ctx)->cmdline = get_string(w, v, "cmdline"); }
+HANDLER(pf_script) { ((struct profile *)ctx)->script = get_value(w, v, "script", true); }
+HANDLER(pf_initrd)
+{
+	struct profile *p = ctx;
+
+	if (v && v->type == YAML_SCALAR_NODE) {
+		p->initrds[0] = get_string(w, v, "initrd");
+		p->n_initrds = p->initrds[0] != NULL;
+		return;
+	}
+	if (!v || v->type != YAML_SEQUENCE_NODE) {
+		error_at(w, v, "initrd must be a file or a list of files");
+		return;
+	}
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+		if (p->n_initrds == PROFILE_MAX_INITRDS) {
+			error_at(w, node(w, *i), "at most %d initrds", PROFILE_MAX_INITRDS);
+			return;
+		}
+		p->initrds[p->n_initrds] = get_string(w, node(w, *i), "initrd");
+		p->n_initrds += p->initrds[p->n_initrds] != NULL;
+	}
+}
+HANDLER(pf_action)
+{
+	struct profile *p = ctx;
+	const char *s = scalar(v);
+
+	if (s && !strcmp(s, "local"))
+		p->kind = PROFILE_LOCAL;
+	else if (s && !strcmp(s, "shell"))
+		p->kind = PROFILE_SHELL;
+	else if (s && !strcmp(s, "menu"))
+		p->kind = PROFILE_MENU;
+	else
+		error_at(w, v, "action must be local, shell or menu");
+}
+
+static const struct key profile_keys[] = {
+	{ "description", pf_description }, { "kernel", pf_kernel }, { "initrd", pf_initrd },
+	{ "cmdline", pf_cmdline },         { "script", pf_script }, { "action", pf_action },
+};
+
+static bool reserved_profile_name(const char *s)
+{
+	return !strcmp(s, "menu") || !strcmp(s, "local") || !strcmp(s, "shell") || !strcmp(s, "none");
+}
+
+static bool valid_name(const char *s)
+{
+	if (!*s || strlen(s) > 64)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && !strchr("._-", *s))
+			return false;
+	return true;
+}
+
+HANDLER(top_profiles)
+{
+	size_t n;
+
+	UNUSED_CTX;
+	if (!v || v->type != YAML_MAPPING_NODE) {
+		error_at(w, v, "profiles must map profile names to their settings");
+		return;
+	}
+	n = (size_t)(v->data.mapping.pairs.top - v->data.mapping.pairs.start);
+	w->cfg->profiles = arena_alloc(w->cfg, (n + 1) * sizeof(struct profile));
+	for (yaml_node_pair_t *pr = v->data.mapping.pairs.start; pr < v->data.mapping.pairs.top; pr++) {
+		yaml_node_t *k = node(w, pr->key), *val = node(w, pr->value);
+		const char *name = scalar(k);
+		struct profile *p = &w->cfg->profiles[w->cfg->n_profiles];
+		unsigned before = w->errors->n;
+
+		if (!name || !valid_name(name) || reserved_profile_name(name)) {
+			error_at(w, k, "profile name \"%s\" must be 1-64 of [A-Za-z0-9._-] and not menu, local, shell "
+				       "or none",
+				 name ? name : "");
+			continue;
+		}
+		if (config_profile(w->cfg, name)) {
+			error_at(w, k, "profile \"%s\" is defined twice", name);
+			continue;
+		}
+		*p = (struct profile){ .name = arena_strdup(w->cfg, name), .kind = PROFILE_LINUX };
+		walk_mapping(w, val, "a profile", profile_keys, sizeof(profile_keys) / sizeof(profile_keys[0]), p);
+		if (w->errors->n != before)
+			continue;
+		if (p->script && (p->kernel || p->n_initrds || p->cmdline))
+			error_at(w, val, "profile \"%s\": script excludes kernel, initrd and cmdline", name);
+		else if (p->kind != PROFILE_LINUX && (p->script || p->kernel))
+			error_at(w, val, "profile \"%s\": action excludes script and kernel", name);
+		else if (p->kind == PROFILE_LINUX && !p->script && !p->kernel)
+			error_at(w, val, "profile \"%s\" needs a kernel, a script or an action", name);
+		else {
+			if (p->script)
+				p->kind = PROFILE_SCRIPT;
+			w->cfg->n_profiles++;
+		}
+	}
+}
+
+/* machines: - {mac|uuid|arch, profile, hostname} */
+HANDLER(m_mac)
+{
+	struct machine_rule *r = ctx;
+
+	r->mac = normalise_mac(w, v, r->mac_bytes);
+}
+HANDLER(m_uuid)
+{
+	struct machine_rule *r = ctx;
+	const char *s = scalar(v);
+	uint8_t u[16];
+	char *lower;
+
+	if (!s || policy_parse_uuid(s, u) < 0) {
+		error_at(w, v, "\"%s\" is not a UUID (expected 8-4-4-4-12 hexadecimal digits)", s ? s : "");
+		return;
+	}
+	lower = (char *)arena_strdup(w->cfg, s);
+	for (char *c = lower; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	r->uuid = lower;
+}
+HANDLER(m_arch)
+{
+	struct machine_rule *r = ctx;
+	const char *s = check_arch_item(w, v);
+
+	if (s)
+		r->arch = arch_by_name(s);
+}
+HANDLER(m_hostname) { ((struct machine_rule *)ctx)->hostname = get_string(w, v, "hostname"); }
+HANDLER(m_profile) { ((struct machine_rule *)ctx)->profile = get_string(w, v, "profile"); }
+
+static const struct key machine_keys[] = {
+	{ "mac", m_mac }, { "uuid", m_uuid }, { "arch", m_arch }, { "hostname", m_hostname }, { "profile", m_profile },
+};
+
+HANDLER(top_machines)
+{
+	size_t n;
+
+	UNUSED_CTX;
+	if (!v || v->type != YAML_SEQUENCE_NODE) {
+		error_at(w, v, "machines must be a list of selectors (- mac: ..., profile: ...)");
+		return;
+	}
+	n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+	w->cfg->machines = arena_alloc(w->cfg, (n + 1) * sizeof(struct machine_rule));
+	for (yaml_node_item_t *i = v->data.sequence.items.start; i < v->data.sequence.items.top; i++) {
+		yaml_node_t *item = node(w, *i);
+		struct machine_rule *r = &w->cfg->machines[w->cfg->n_machines];
+		unsigned before = w->errors->n;
+
+		*r = (struct machine_rule){ .arch = -1, .line = (unsigned)item->start_mark.line + 1 };
+		walk_mapping(w, item, "a machine", machine_keys, sizeof(machine_keys) / sizeof(machine_keys[0]), r);
+		if (w->errors->n != before)
+			continue;
+		if (!r->mac && !r->uuid && r->arch < 0)
+			error_at(w, item, "a machine needs mac, uuid or arch to select it");
+		else if (!r->profile)
+			error_at(w, item, "a machine needs a profile");
+		else
+			w->cfg->n_machines++;
+	}
+}
+
+HANDLER(top_default) { UNUSED_CTX; w->cfg->default_profile = get_string(w, v, "default_profile"); }
+HANDLER(top_menu_timeout) { UNUSED_CTX; get_uint(w, v, "menu_timeout", 0, 3600, &w->cfg->menu_timeout_s); }
+
+HANDLER(dp_pmd)
+{
+	const char *s = get_string(w, v, "dataplane.pmd");
+
+	UNUSED_CTX;
+	if (s && strcmp(s, "af_xdp") && strcmp(s, "af_packet") && strcmp(s, "pcap"))
+		error_at(w, v, "dataplane.pmd must be af_xdp, af_packet or pcap");
+	else
+		w->cfg->dataplane.pmd = s;
+}
+HANDLER(dp_no_huge) { UNUSED_CTX; get_bool(w, v, "dataplane.no_huge", &w->cfg->dataplane.no_huge); }
+HANDLER(dp_lcore)
+{
+	unsigned x;
+
+	UNUSED_CTX;
+	if (get_uint(w, v, "dataplane.lcore", 0, 1023, &x))
+		w->cfg->dataplane.lcore = (int)x;
+}
+HANDLER(dp_eal) { UNUSED_CTX; w->cfg->dataplane.eal = get_string(w, v, "dataplane.eal"); }
+static const struct key dataplane_keys[] = {
+	{ "pmd", dp_pmd }, { "no_huge", dp_no_huge }, { "lcore", dp_lcore }, { "eal", dp_eal },
+};
+
+HANDLER(top_tftp) { walk_mapping(w, v, "tftp", tftp_keys, sizeof(tftp_keys) / sizeof(tftp_keys[0]), ctx); }
+HANDLER(top_http) { walk_mapping(w, v, "http", http_keys, sizeof(http_keys) / sizeof(http_keys[0]), ctx); }
+HANDLER(top_proxydhcp)
+{
+	walk_mapping(w, v, "proxydhcp", proxydhcp_keys, sizeof(proxydhcp_keys) / sizeof(proxydhcp_keys[0]), ctx);
+}
+HANDLER(top_dataplane)
+{
+	walk_mapping(w, v, "dataplane", dataplane_keys, sizeof(dataplane_keys) / sizeof(dataplane_keys[0]), ctx);
+}
+
+static const struct key top_keys[] = {
+	{ "interface", top_interface }, { "address", top_address },     { "tftp", top_tftp },
+	{ "http", top_http },           { "proxydhcp", top_proxydhcp }, { "profiles", top_profiles },
+	{ "machines", top_machines },   { "default_profile", top_default }, { "menu_timeout", top_menu_timeout },
+	{ "dataplane", top_dataplane },
+};
+
+/* ---- after the walk: references between sections ---- */
+
+static bool profile_reference_ok(const struct config *c, const char *name)
+{
+	return reserved_profile_name(name) || config_profile(c, name);
+}
+
+static void check_references(struct walker *w, yaml_node_t *root)
+{
+	struct config *c = w->cfg;
+
+	for (size_t i = 0; i < c->n_machines; i++) {
+		if (!profile_reference_ok(c, c->machines[i].profile)) {
+			struct config_errors *e = w->errors;
+
+			if (e->n < CONFIG_MAX_ERRORS)
+				snprintf(e->msg[e->n++], sizeof(e->msg[0]), "%s:%u: machine: no profile named \"%s\"", w->name,
+					 c->machines[i].line, c->machines[i].profile);
+		}
+	}
+	if (!profile_reference_ok(c, c->default_profile))
+		error_at(w, root, "default_profile: no profile named \"%s\" (nor menu, local, shell, none)",
+			 c->default_profile);
+	for (int a = 0; a < PXE_ARCH_COUNT; a++) {
+		const char *f = c->proxydhcp.boot_files[a];
+		bool http_arch = a == PXE_ARCH_EFI_IA32_HTTP || a == PXE_ARCH_EFI_X64_HTTP || a == PXE_ARCH_EFI_ARM64_HTTP;
+		bool url = f && (!strncmp(f, "http://", 7) || !strncmp(f, "https://", 8));
+
+		if (f && url && !http_arch)
+			error_at(w, root, "proxydhcp.boot_files.%s: PXE firmware fetch their boot file by TFTP; give a "
+					  "file name, not a URL",
+				 pxe_arch_name(a));
+		if (f && http_arch && !url && !c->http.root)
+			error_at(w, root, "proxydhcp.boot_files.%s: an HTTP Boot file is served from http.root, "
+					  "which is not set",
+				 pxe_arch_name(a));
+	}
+}
+
+static void set_defaults(struct config *c, const char *name)
+{
+	c->source = arena_strdup(c, name);
+	c->tftp.root = "/usr/lib/ipxe";
+	c->tftp.cache_mb = 512;
+	c->tftp.max_sessions = 4096;
+	c->tftp.max_sessions_per_client = 128;
+	c->tftp.max_windowsize = 64;
+	c->tftp.retransmit_ms = 1000;
+	c->tftp.max_retries = 5;
+	c->http.listen = "0.0.0.0";
+	c->http.port = 8080;
+	c->proxydhcp.boot_files[PXE_ARCH_BIOS] = "undionly.kpxe";
+	c->proxydhcp.boot_files[PXE_ARCH_EFI_X64] = "ipxe.efi";
+	c->proxydhcp.menu = "Stampede network boot";
+	c->proxydhcp.answer_unmatched = true;
+	c->default_profile = "menu";
+	c->menu_timeout_s = 5;
+	c->dataplane.lcore = -1;
+}
+
+struct config *config_parse(const char *name, const char *text, size_t len, struct config_errors *errors)
+{
+	struct config *c = calloc(1, sizeof(*c));
+	struct walker w = { .name = name, .cfg = c, .errors = errors };
+	yaml_parser_t parser;
+	yaml_document_t doc;
+	yaml_node_t *root;
+
+	memset(errors, 0, sizeof(*errors));
+	if (!c)
+		return NULL;
+	set_defaults(c, name);
+	yaml_parser_initialize(&parser);
+	yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+	if (!yaml_parser_load(&parser, &doc)) {
+		snprintf(errors->msg[0], sizeof(errors->msg[0]), "%s:%zu:%zu: YAML syntax: %s%s%s", name,
+			 parser.problem_mark.line + 1, parser.problem_mark.column + 1,
+			 parser.problem ? parser.problem : "error", parser.context ? " " : "",
+			 parser.context ? parser.context : "");
+		errors->n = 1;
+		yaml_parser_delete(&parser);
+		config_free(c);
+		return NULL;
+	}
+	w.doc = &doc;
+	root = yaml_document_get_root_node(&doc);
+	if (root) /* an empty file is the defaults */
+		walk_mapping(&w, root, "the configuration", top_keys, sizeof(top_keys) / sizeof(top_keys[0]), NULL);
+	if (!errors->n)
+		check_references(&w, root);
+	yaml_document_delete(&doc);
+	yaml_parser_delete(&parser);
+	if (errors->n) {
+		config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+struct config *config_load(const char *path, struct config_errors *errors)
+{
+	struct config *c;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f, *mem;
+	char buf[8192];
+	size_t n;
+
+	memset(errors, 0, sizeof(*errors));
+	if (!path)
+		return config_parse("(embedded default)", stampede_default_config, strlen(stampede_default_config),
+				    errors);
+	f = fopen(path, "r");
+	if (!f) {
+		snprintf(errors->msg[0], sizeof(errors->msg[0]), "%s: cannot read: %s", path, strerror(errno));
+		errors->n = 1;
+		return NULL;
+	}
+	mem = open_memstream(&text, &len);
+	while (mem && (n = fread(buf, 1, sizeof(buf), f)) > 0 && len < (16u << 20))
+		fwrite(buf, 1, n, mem);
+	fclose(f);
+	if (!mem) {
+		snprintf(errors->msg[0], sizeof(errors->msg[0]), "%s: out of memory", path);
+		errors->n = 1;
+		return NULL;
+	}
+	fclose(mem);
+	if (len >= (16u << 20)) {
+		snprintf(errors->msg[0], sizeof(errors->msg[0]), "%s: larger than 16 MiB: not a configuration", path);
+		errors->n = 1;
+		free(text);
+		return NULL;
+	}
+	c = config_parse(path, text, len, errors);
+	free(text);
+	return c;
+}
+
+const char *config_default_text(void)
+{
+	return stampede_default_config;
+}
+
+void config_free(struct config *c)
+{
+	struct arena_block *b, *next;
+
+	if (!c)
+		return;
+	for (b = c->arena; b; b = next) {
+		next = b->next;
+		free(b);
+	}
+	free(c);
+}
+
+const struct profile *config_profile(const struct config *c, const char *name)
+{
+	for (size_t i = 0; i < c->n_profiles; i++)
+		if (strcmp(c->profiles[i].name, name) == 0)
+			return &c->profiles[i];
+	return NULL;
+}
+
+static int rule_rank(const struct machine_rule *r)
+{
+	return (r->mac ? 4 : 0) + (r->uuid ? 2 : 0) + (r->arch >= 0 ? 1 : 0);
+}
+
+const struct machine_rule *config_match(const struct config *c, const char *mac, const char *uuid, int arch)
+{
+	const struct machine_rule *best = NULL;
+
+	for (size_t i = 0; i < c->n_machines; i++) {
+		const struct machine_rule *r = &c->machines[i];
+
+		if (r->mac && (!mac || strcasecmp(r->mac, mac) != 0))
+			continue;
+		if (r->uuid && (!uuid || strcasecmp(r->uuid, uuid) != 0))
+			continue;
+		if (r->arch >= 0 && r->arch != arch)
+			continue;
+		if (!best || rule_rank(r) > rule_rank(best))
+			best = r;
+	}
+	return best;
+}
+
+/* ---- against this host ---- */
+
+static void add(struct config_errors *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(struct config_errors *e, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (e->n >= CONFIG_MAX_ERRORS) {
+		e->dropped++;
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(e->msg[e->n++], sizeof(e->msg[0]), fmt, ap);
+	va_end(ap);
+}
+
+static bool is_dir(const char *p)
+{
+	struct stat st;
+
+	return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+unsigned config_check_host(const struct config *c, struct config_errors *errors, struct config_errors *warn)
+{
+	unsigned before = errors->n;
+
+	if (!is_dir(c->tftp.root))
+		add(errors, "%s: tftp.root %s is not a directory", c->source, c->tftp.root);
+	if (c->http.root && !is_dir(c->http.root))
+		add(errors, "%s: http.root %s is not a directory", c->source, c->http.root);
+	for (int a = 0; a < PXE_ARCH_COUNT && is_dir(c->tftp.root); a++) {
+		const char *f = c->proxydhcp.boot_files[a];
+		char path[4096];
+
+		if (!f || !strncmp(f, "http://", 7) || !strncmp(f, "https://", 8))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", c->tftp.root, f);
+		if (access(path, R_OK) != 0)
+			add(warn, "%s: boot file for %s, %s, is not in the TFTP root %s: those clients will fail to load it",
+			    c->source, pxe_arch_name(a), f, c->tftp.root);
+	}
+	return errors->n - before;
+}
+
+/* ---- profiles found on disk ---- */
+
+static char *first_line(const char *path, char *buf, size_t len)
+{
+	FILE *f = fopen(path, "r");
+	char *r = NULL;
+
+	if (f) {
+		if (fgets(buf, (int)len, f)) {
+			buf[strcspn(buf, "\r\n")] = '\0';
+			r = buf;
+		}
+		fclose(f);
+	}
+	return r;
+}
+
+unsigned config_discover_profiles(struct config *c)
+{
+	struct dirent **names = NULL;
+	struct profile *grown;
+	unsigned found = 0;
+	int n;
+
+	if (!c->http.discover_profiles || !c->http.root)
+		return 0;
+	n = scandir(c->http.root, &names, NULL, alphasort); /* sorted: a stable menu */
+	if (n < 0)
+		return 0;
+	grown = arena_alloc(c, (c->n_profiles + (size_t)n + 1) * sizeof(*grown));
+	memcpy(grown, c->profiles, c->n_profiles * sizeof(*grown));
+	c->profiles = grown;
+	for (int i = 0; i < n; i++) {
+		const char *d = names[i]->d_name;
+		char path[4096], line[1024];
+		struct profile *p = &c->profiles[c->n_profiles];
+
+		snprintf(path, sizeof(path), "%s/%s/vmlinuz", c->http.root, d);
+		if (d[0] == '.' || !valid_name(d) || reserved_profile_name(d) || config_profile(c, d) ||
+		    access(path, R_OK) != 0)
+			continue;
+		*p = (struct profile){ .name = arena_strdup(c, d), .kind = PROFILE_LINUX };
+		snprintf(path, sizeof(path), "%s/vmlinuz", d);
+		p->kernel = arena_strdup(c, path);
+		snprintf(path, sizeof(path), "%s/%s/initrd.img", c->http.root, d);
+		if (access(path, R_OK) == 0) {
+			snprintf(path, sizeof(path), "%s/initrd.img", d);
+			p->initrds[p->n_initrds++] = arena_strdup(c, path);
+		}
+		snprintf(path, sizeof(path), "%s/%s/cmdline", c->http.root, d);
+		if (first_line(path, line, sizeof(line)))
+			p->cmdline = arena_strdup(c, line);
+		snprintf(path, sizeof(path), "%s/%s/description", c->http.root, d);
+		if (first_line(path, line, sizeof(line)))
+			p->description = arena_strdup(c, line);
+		c->n_profiles++;
+		found++;
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return found;
+}

@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Stampede's configuration: one YAML file (libyaml), or the embedded default
+ * (config_default.h) when there is none. Every error names file:line:column
+ * and what is wrong; `stampede check FILE` prints them all and exits non-zero.
+ * The README documents every key; configs/ holds examples.
+ */
+#ifndef STAMPEDE_CONFIG_H
+#define STAMPEDE_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "dhcp.h" /* enum pxe_arch */
+#include "profile.h"
+
+#define CONFIG_MAX_ERRORS 32
+
+/* A selector: which machines a profile is for. Any field may be NULL; a rule
+ * with several fields needs all of them to match. */
+struct machine_rule {
+	const char *mac;      /* normalised "52:54:00:12:34:56" */
+	uint8_t mac_bytes[6];
+	const char *uuid;     /* normalised lower case 8-4-4-4-12 */
+	int arch;             /* enum pxe_arch, or -1 */
+	const char *hostname; /* given to the script as ${hostname} */
+	const char *profile;  /* a profile name, "menu", "local", "shell", or "none" */
+	unsigned line;
+};
+
+struct config {
+	const char *source; /* the file, or "(embedded default)" */
+
+	const char *interface; /* NULL: --iface must say */
+	const char *address;   /* NULL: the interface's */
+
+	struct {
+		const char *root;
+		unsigned cache_mb, max_sessions, max_sessions_per_client, max_windowsize, retransmit_ms,
+			max_retries;
+		const char *port_range;
+	} tftp;
+
+	struct {
+		const char *listen; /* dotted quad */
+		unsigned port;
+		const char *root;   /* NULL: scripts only, no files */
+		const char *base_url; /* NULL: http://ADDRESS:PORT */
+		bool discover_profiles; /* every directory of root with a vmlinuz is a profile */
+	} http;
+
+	struct {
+		const char *boot_files[PXE_ARCH_COUNT]; /* TFTP names, or URLs for the -http archs */
+		bool boot_server[PXE_ARCH_COUNT];
+		const char *menu, *prompt;
+		unsigned prompt_timeout;
+		const char *pxelinux_config_file; /* option 209 */
+		const char *pxelinux_path_prefix; /* option 210 */
+		const char **allow_macs, **deny_macs, **allow_subnets, **deny_subnets;
+		size_t n_allow_macs, n_deny_macs, n_allow_subnets, n_deny_subnets;
+		bool answer_unmatched; /* "unmatched: default" (true) or "ignore" */
+	} proxydhcp;
+
+	struct profile *profiles;
+	size_t n_profiles;
+	struct machine_rule *machines;
+	size_t n_machines;
+	const char *default_profile; /* a profile name, "menu", "local", "shell" or "none" */
+	unsigned menu_timeout_s;
+
+	struct {
+		const char *pmd;
+		bool no_huge;
+		int lcore; /* -1: default */
+		const char *eal;
+	} dataplane;
+
+	void *arena; /* every string above lives here */
+};
+
+struct config_errors {
+	char msg[CONFIG_MAX_ERRORS][384];
+	unsigned n, dropped;
+};
+
+/* Load path (NULL: the embedded default). Returns a configuration, or NULL
+ * with errors filled ("FILE:LINE:COL: what"). Checks the file's own
+ * consistency; config_check_host() checks it against this machine. */
+struct config *config_load(const char *path, struct config_errors *errors);
+/* Parse YAML text from memory, named `name` in errors. */
+struct config *config_parse(const char *name, const char *text, size_t len, struct config_errors *errors);
+void config_free(struct config *config);
+/* The YAML of the embedded default (config_default.h). */
+const char *config_default_text(void);
+
+/* Directories exist, boot files are in the TFTP root (warnings for missing
+ * optional ones go to warn). Returns the number of errors added. */
+unsigned config_check_host(const struct config *config, struct config_errors *errors, struct config_errors *warn);
+
+/* Adds a profile for every directory of http.root holding a vmlinuz (when
+ * http.discover_profiles): kernel DIR/vmlinuz, initrd DIR/initrd.img and the
+ * first lines of DIR/cmdline and DIR/description when present. Profiles of
+ * the file win over directories of the same name. Returns how many it added. */
+unsigned config_discover_profiles(struct config *config);
+
+const struct profile *config_profile(const struct config *config, const char *name);
+
+/* The machine rule for a client, or NULL: the MAC rule first, then UUID, then
+ * architecture, then rules that combine fields, in file order within each. */
+const struct machine_rule *config_match(const struct config *config, const char *mac, const char *uuid, int arch);
+
+#endif

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+#include "supervisor.h"
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CHILD_FD          3
+#define STOP_TIMEOUT_MS   10000
+#define BACKOFF_FIRST_MS  200
+#define BACKOFF_MAX_MS    5000
+#define CRASH_WINDOW_S    60
+#define XDP_PROGRAM_NAME  "stampede_steer" /* bpf/stampede_xdp.bpf.c */
+
+struct supervisor {
+	struct supervisor_config cfg;
+	pid_t pid;
+	int fd;
+	bool ready;
+	char *policy;
+	char in[65536];
+	size_t in_len;
+	unsigned restarts;
+	time_t crashes[SUPERVISOR_MAX_CRASHES];
+	unsigned n_crashes;
+	unsigned backoff_ms;
+};
+
+static long now_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+int xdp_remove_stale(const char *iface)
+{
+	int ifindex = (int)if_nametoindex(iface), fd, r;
+	struct bpf_prog_info info;
+	uint32_t len = sizeof(info), id = 0;
+
+	if (!ifindex)
+		return -ENODEV;
+	if (bpf_xdp_query_id(ifindex, 0, &id) < 0 || id == 0)
+		return 0;
+	fd = bpf_prog_get_fd_by_id(id);
+	if (fd < 0)
+		return -errno;
+	memset(&info, 0, sizeof(info));
+	r = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (r < 0)
+		return r;
+	if (strcmp(info.name, XDP_PROGRAM_NAME) != 0)
+		return 0; /* somebody else's program: not ours to remove */
+	r = bpf_xdp_detach(ifindex, 0, NULL);
+	return r < 0 ? r : 1;
+}
+
+int supervisor_create(const struct supervisor_config *cfg, struct supervisor **out)
+{
+	struct supervisor *s = calloc(1, sizeof(*s));
+
+	if (!s)
+		return -ENOMEM;
+	s->cfg = *cfg;
+	s->fd = -1;
+	s->pid = -1;
+	s->backoff_ms = BACKOFF_FIRST_MS;
+	*out = s;
+	return 0;
+}
+
+static int write_all(int fd, const char *text)
+{
+	size_t len = strlen(text), done = 0;
+	long deadline = now_ms() + 5000;
+
+	while (done < len) {
+		ssize_t n = send(fd, text + done, len - done, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n > 0) {
+			done += (size_t)n;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EINTR)
+			return -errno;
+		if (now_ms() > deadline)
+			return -ETIMEDOUT;
+		poll(&(struct pollfd){ .fd = fd, .events = POLLOUT }, 1, 100);
+	}
+	return 0;
+}
+
+static void remove_stale_program(const char *iface)
+{
+	int r = xdp_remove_stale(iface);
+
+	if (r == 1)
+		fprintf(stderr, "stampede: removed the XDP program a stopped dataplane left on %s\n", iface);
+	else if (r < 0 && r != -ENODEV)
+		fprintf(stderr, "stampede: warning: cannot check %s for a stale XDP program: %s\n", iface, strerror(-r));
+}
+
+int supervisor_start(struct supervisor *s, const char *policy_message)
+{
+	int pair[2];
+	char **argv;
+	size_t n = 0;
+	sigset_t all, previous;
+
+	if (policy_message)
+		supervisor_set_policy(s, policy_message);
+	remove_stale_program(s->cfg.iface);
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+		return -errno;
+	while (s->cfg.args && s->cfg.args[n])
+		n++;
+	argv = calloc(n + 4, sizeof(*argv));
+	if (!argv) {
+		close(pair[0]);
+		close(pair[1]);
+		return -ENOMEM;
+	}
+	argv[0] = (char *)s->cfg.dataplane;
+	argv[1] = "--control-fd";
+	argv[2] = "3";
+	memcpy(argv + 3, s->cfg.args, n * sizeof(*argv));
+
+	/* The child starts with default signal handling and nothing blocked;
+	 * signals stay blocked here until it is known, so none is lost. */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &previous);
+	s->pid = fork();
+	if (s->pid == 0) {
+		sigset_t none;
+
+		for (int sig = 1; sig < NSIG; sig++)
+			signal(sig, SIG_DFL);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		if (dup2(pair[1], CHILD_FD) < 0)
+			_exit(127);
+		execv(s->cfg.dataplane, argv);
+		fprintf(stderr, "stampede: cannot run %s: %s\n", s->cfg.dataplane, strerror(errno));
+		_exit(127);
+	}
+	sigprocmask(SIG_SETMASK, &previous, NULL);
+	free(argv);
+	close(pair[1]);
+	if (s->pid < 0) {
+		close(pair[0]);
+		return -errno;
+	}
+	s->fd = pair[0];
+	s->ready = false;
+	s->in_len = 0;
+	/* The config now (read before EAL); the policy once it says "ready". */
+	if (write_all(s->fd, s->cfg.config_message) < 0)
+		fprintf(stderr, "stampede: the dataplane did not take its settings (it reports why)\n");
+	return 0;
+}
+
+void supervisor_set_policy(struct supervisor *s, const char *policy_message)
+{
+	free(s->policy);
+	s->policy = strdup(policy_message);
+	if (s->fd >= 0 && s->ready && write_all(s->fd, s->policy) < 0)
+		fprintf(stderr, "stampede: cannot send the new policy to the dataplane\n");
+}
+
+int supervisor_send(struct supervisor *s, const char *text)
+{
+	return s->fd < 0 ? -ENOTCONN : write_all(s->fd, text);
+}
+
+int supervisor_fd(const struct supervisor *s)
+{
+	return s->fd;
+}
+
+bool supervisor_ready(const struct supervisor *s)
+{
+	return s->ready;
+}
+
+pid_t supervisor_pid(const struct supervisor *s)
+{
+	return s->pid;
+}
+
+unsigned supervisor_restarts(const struct supervisor *s)
+{
+	return s->restarts;
+}
+
+void supervisor_read(struct supervisor *s)
+{
+	ssize_t n;
+	char *nl;
+
+	if (s->fd < 0)
+		return;
+	n = recv(s->fd, s->in + s->in_len, sizeof(s->in) - 1 - s->in_len, MSG_DONTWAIT);
+	if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+		close(s->fd); /* the child is gone or going: SIGCHLD follows */
+		s->fd = -1;
+		return;
+	}
+	if (n < 0)
+		return;
+	s->in_len += (size_t)n;
+	s->in[s->in_len] = '\0';
+	while ((nl = memchr(s->in, '\n', s->in_len))) {
+		*nl = '\0';
+		if (strncmp(s->in, "ready ", 6) == 0) {
+			s->ready = true;
+			s->backoff_ms = BACKOFF_FIRST_MS;
+			if (s->policy && write_all(s->fd, s->policy) < 0)
+				fprintf(stderr, "stampede: cannot send the policy to the dataplane\n");
+		}
+		if (s->cfg.on_line)
+			s->cfg.on_line(s->cfg.ctx, s->in);
+		s->in_len -= (size_t)(nl + 1 - s->in);
+		memmove(s->in, nl + 1, s->in_len);
+	}
+	if (s->in_len == sizeof(s->in) - 1)
+		s->in_len = 0; /* a line that long is no protocol line: drop it */
+}
+
+static bool too_many_crashes(struct supervisor *s)
+{
+	time_t now = time(NULL);
+	unsigned recent = 0;
+
+	s->crashes[s->n_crashes++ % SUPERVISOR_MAX_CRASHES] = now;
+	for (unsigned i = 0; i < SUPERVISOR_MAX_CRASHES && i < s->n_crashes; i++)
+		recent += now - s->crashes[i] < CRASH_WINDOW_S;
+	return recent >= SUPERVISOR_MAX_CRASHES;
+}
+
+static int exit_code(int status)
+{
+	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
+}
+
+int supervisor_reap(struct supervisor *s)
+{
+	int status;
+	bool was_ready = s->ready;
+	struct timespec pause;
+
+	if (s->pid <= 0 || waitpid(s->pid, &status, WNOHANG) <= 0)
+		return 0;
+	s->pid = -1;
+	if (s->fd >= 0) {
+		supervisor_read(s); /* its last words */
+		close(s->fd);
+		s->fd = -1;
+	}
+	s->ready = false;
+	if (!was_ready) {
+		fprintf(stderr, "stampede: the dataplane failed to start (exit %d); see its message above\n",
+			exit_code(status));
+		remove_stale_program(s->cfg.iface);
+		return exit_code(status) ? exit_code(status) : 1;
+	}
+	if (WIFSIGNALED(status))
+		fprintf(stderr, "stampede: the dataplane died of signal %d (%s); restarting it in %u ms\n",
+			WTERMSIG(status), strsignal(WTERMSIG(status)), s->backoff_ms);
+	else
+		fprintf(stderr, "stampede: the dataplane exited with status %d; restarting it in %u ms\n",
+			WEXITSTATUS(status), s->backoff_ms);
+	if (too_many_crashes(s)) {
+		fprintf(stderr, "stampede: the dataplane stopped %d times within %d s: giving up\n",
+			SUPERVISOR_MAX_CRASHES, CRASH_WINDOW_S);
+		remove_stale_program(s->cfg.iface);
+		return 1;
+	}
+	pause = (struct timespec){ .tv_sec = s->backoff_ms / 1000, .tv_nsec = (long)(s->backoff_ms % 1000) * 1000000 };
+	nanosleep(&pause, NULL);
+	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
+	s->restarts++;
+	if (supervisor_start(s, NULL) < 0) {
+		fprintf(stderr, "stampede: cannot restart the dataplane: %s\n", strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+int supervisor_stop(struct supervisor *s)
+{
+	long deadline = now_ms() + STOP_TIMEOUT_MS;
+	int status = 0;
+
+	if (s->pid > 0) {
+		kill(s->pid, SIGTERM);
+		while (waitpid(s->pid, &status, WNOHANG) == 0) {
+			struct timespec tick = { .tv_nsec = 20000000 };
+
+			if (s->fd >= 0)
+				supervisor_read(s);
+			if (now_ms() > deadline) {
+				fprintf(stderr, "stampede: the dataplane did not stop in %d s: killing it\n",
+					STOP_TIMEOUT_MS / 1000);
+				kill(s->pid, SIGKILL);
+				waitpid(s->pid, &status, 0);
+				break;
+			}
+			nanosleep(&tick, NULL);
+		}
+		s->pid = -1;
+	}
+	if (s->fd >= 0) {
+		close(s->fd);
+		s->fd = -1;
+	}
+	remove_stale_program(s->cfg.iface);
+	return exit_code(status);
+}
+
+void supervisor_destroy(struct supervisor *s)
+{
+	if (!s)
+		return;
+	free(s->policy);
+	free(s);
+}

@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
+/*
+ * Runs the dataplane as a child process and keeps it running.
+ *
+ * The child gets one end of a socketpair as --control-fd 3. On it the
+ * supervisor sends the start-up settings ("config 1", dataplane/
+ * config_message.h) and the proxyDHCP policy ("policy 1"), then reads the
+ * child's replies and its event stream (dataplane/control_channel.h).
+ *
+ * A dataplane that dies after it was ready is restarted (after 0.2 s, doubling
+ * to 5 s while it keeps dying; more than SUPERVISOR_MAX_CRASHES within a
+ * minute and the supervisor gives up). One that fails before it was ready is
+ * not: that is a configuration problem, reported with the child's own
+ * message. Before each start, and after the last stop, an XDP program a
+ * crashed dataplane left on the interface is removed, so the interface never
+ * stays filtered by a program nobody serves.
+ */
+#ifndef STAMPEDE_SUPERVISOR_H
+#define STAMPEDE_SUPERVISOR_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#define SUPERVISOR_MAX_CRASHES 5
+
+struct supervisor;
+
+struct supervisor_config {
+	const char *dataplane;       /* path of stampede-dataplane */
+	char **args;                 /* extra command-line arguments for it, NULL-terminated */
+	const char *iface;
+	const char *config_message;  /* whole "config 1 ... end\n" */
+	/* Called for each "event ..." line and each reply line, on the thread that
+	 * calls supervisor_poll. */
+	void (*on_line)(void *ctx, const char *line);
+	void *ctx;
+};
+
+int supervisor_create(const struct supervisor_config *cfg, struct supervisor **out);
+/* Start (or restart) the child and send it the config and the policy message
+ * (whole "policy 1 ... end\n", kept for restarts). Returns 0 or -errno. */
+int supervisor_start(struct supervisor *s, const char *policy_message);
+/* Replace the policy: kept for restarts and sent to a running child. */
+void supervisor_set_policy(struct supervisor *s, const char *policy_message);
+/* Send one command line (e.g. "reload\n") to the running child. */
+int supervisor_send(struct supervisor *s, const char *text);
+/* The descriptor to poll for the child's lines (-1 when none runs). */
+int supervisor_fd(const struct supervisor *s);
+/* Read what the child sent (calls on_line). */
+void supervisor_read(struct supervisor *s);
+/*
+ * After SIGCHLD: reap the child. Returns 0 when it was restarted or still
+ * runs, or the exit code serve should end with (the child failed to start,
+ * or crashed too often).
+ */
+int supervisor_reap(struct supervisor *s);
+bool supervisor_ready(const struct supervisor *s);
+pid_t supervisor_pid(const struct supervisor *s);
+unsigned supervisor_restarts(const struct supervisor *s);
+/* SIGTERM to the child, wait up to 10 s (then SIGKILL), remove a stale XDP
+ * program. Returns the child's exit status as serve's exit code. */
+int supervisor_stop(struct supervisor *s);
+void supervisor_destroy(struct supervisor *s);
+
+/* Remove the XDP program on iface if it is Stampede's (left by a dataplane
+ * that was killed). Returns 1 when one was removed, 0 when none, -errno. */
+int xdp_remove_stale(const char *iface);
+
+#endif
