@@ -248,6 +248,35 @@ static char *policy_message(const struct server *s)
 	return text;
 }
 
+/* Boot files the configuration names that live outside the TFTP root (a
+ * symlink out of it, as Debian's ipxe.efi -> /boot/ipxe.efi) are sent as
+ * images: the operator named them, so they are served; nothing else that
+ * leaves the root is. */
+static void write_images(const struct config *c, FILE *f)
+{
+	char root[PATH_MAX], path[PATH_MAX], target[PATH_MAX];
+	size_t root_len;
+
+	if (!realpath(c->tftp.root, root))
+		return;
+	root_len = strlen(root);
+	for (int a = 0; a < PXE_ARCH_COUNT; a++) {
+		const char *name = c->proxydhcp.boot_files[a];
+		bool seen = false;
+
+		if (!name || strstr(name, "://"))
+			continue;
+		for (int b = 0; b < a; b++)
+			seen |= c->proxydhcp.boot_files[b] && strcmp(c->proxydhcp.boot_files[b], name) == 0;
+		snprintf(path, sizeof(path), "%s/%s", root, name);
+		if (seen || !realpath(path, target))
+			continue;
+		if (strncmp(target, root, root_len) == 0 && target[root_len] == '/')
+			continue; /* inside: the walk of the root finds it */
+		fprintf(f, "image %s=%s\n", name, target);
+	}
+}
+
 static char *config_message(const struct server *s, int argc, char **argv)
 {
 	const struct config *c = s->config;
@@ -264,6 +293,7 @@ static char *config_message(const struct server *s, int argc, char **argv)
 		c->tftp.max_sessions_per_client, c->tftp.max_windowsize, c->tftp.retransmit_ms, c->tftp.max_retries);
 	if (c->tftp.port_range)
 		fprintf(f, "port-range %s\n", c->tftp.port_range);
+	write_images(c, f);
 	if (c->tftp.max_sessions != 4096 || c->tftp.port_range)
 		fprintf(f, "max-sessions %u\n", c->tftp.max_sessions);
 	if (c->dataplane.pmd)

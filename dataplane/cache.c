@@ -36,6 +36,8 @@ struct loader {
 	int error;
 	char *err;
 	size_t err_len;
+	const struct cache_image *images; /* explicit files: a root file of the same name yields */
+	size_t n_images;
 };
 
 static void set_error(struct loader *l, int error, const char *fmt, ...)
@@ -88,6 +90,19 @@ static int read_all(int fd, uint8_t *buf, uint64_t size, uint64_t *got)
 		*got += (uint64_t)n;
 	}
 	return 0;
+}
+
+static bool is_image_name(const struct loader *l, const char *rel)
+{
+	char normal[CACHE_NAME_MAX + 1], name[CACHE_NAME_MAX + 1];
+
+	if (!l->n_images || cache_normalize_name(rel, strlen(rel), name) != CACHE_NAME_OK)
+		return false;
+	for (size_t i = 0; i < l->n_images; i++)
+		if (cache_normalize_name(l->images[i].name, strlen(l->images[i].name), normal) == CACHE_NAME_OK &&
+		    strcmp(normal, name) == 0)
+			return true;
+	return false;
 }
 
 static void add_file(struct loader *l, const char *name, int fd, uint64_t size)
@@ -171,7 +186,8 @@ static void visit(struct loader *l, const char *rel, unsigned char d_type, int d
 	if (fstat(fd, &st) < 0) {
 		l->cache->stats.skipped_unreadable++;
 	} else if (S_ISREG(st.st_mode)) {
-		add_file(l, rel, fd, (uint64_t)st.st_size);
+		if (!is_image_name(l, rel)) /* loaded from its own path afterwards */
+			add_file(l, rel, fd, (uint64_t)st.st_size);
 	} else if (S_ISDIR(st.st_mode) && d_type == DT_UNKNOWN) {
 		close(fd);
 		walk(l, rel, depth + 1);
@@ -242,7 +258,35 @@ static void mib(uint64_t bytes, char *out, size_t len)
 int cache_load(const char *root, uint64_t budget, const struct cache_allocator *allocator,
 	       struct cache **out, char *err, size_t err_len)
 {
-	struct loader l = { .err = err, .err_len = err_len };
+	return cache_load_with_images(root, NULL, 0, budget, allocator, out, err, err_len);
+}
+
+static void load_image(struct loader *l, const struct cache_image *image)
+{
+	char name[CACHE_NAME_MAX + 1];
+	struct stat st;
+	int fd;
+
+	if (cache_normalize_name(image->name, strlen(image->name), name) != CACHE_NAME_OK) {
+		set_error(l, -EINVAL, "image name %s is not a valid TFTP file name", image->name);
+		return;
+	}
+	fd = open(image->path, O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		set_error(l, fd < 0 ? -errno : -EINVAL, "image %s (%s): %s", image->name, image->path,
+			  fd < 0 ? strerror(errno) : "not a regular file");
+		if (fd >= 0)
+			close(fd);
+		return;
+	}
+	add_file(l, name, fd, (uint64_t)st.st_size);
+	close(fd);
+}
+
+int cache_load_with_images(const char *root, const struct cache_image *images, size_t n_images, uint64_t budget,
+			   const struct cache_allocator *allocator, struct cache **out, char *err, size_t err_len)
+{
+	struct loader l = { .err = err, .err_len = err_len, .images = images, .n_images = n_images };
 	struct cache *c = calloc(1, sizeof(*c));
 
 	if (!c) {
@@ -264,6 +308,8 @@ int cache_load(const char *root, uint64_t budget, const struct cache_allocator *
 	}
 	walk(&l, "", 0);
 	close(l.root_fd);
+	for (size_t i = 0; i < n_images && !l.error; i++)
+		load_image(&l, &images[i]);
 
 	if (!l.error && l.over_budget) {
 		char have[32], allowed[32];

@@ -71,6 +71,19 @@ struct cache;
 int cache_load(const char *root, uint64_t budget, const struct cache_allocator *allocator,
 	       struct cache **out, char *err, size_t err_len);
 
+/* A file the operator named explicitly, cached under name wherever it lives:
+ * the boot files of the configuration, which may be symlinks out of the root
+ * (Debian's /usr/lib/ipxe/ipxe.efi points to /boot/ipxe.efi). */
+struct cache_image {
+	const char *name; /* as clients ask for it, e.g. "ipxe.efi" */
+	const char *path; /* absolute */
+};
+
+/* cache_load, plus the images (which win over a root file of the same name).
+ * An image that cannot be read is an error: the operator asked for it. */
+int cache_load_with_images(const char *root, const struct cache_image *images, size_t n_images, uint64_t budget,
+			   const struct cache_allocator *allocator, struct cache **out, char *err, size_t err_len);
+
 void cache_ref(struct cache *cache);
 /* Drops a reference; the version is freed with the last one, or handed to the
  * release hook when one is set. */

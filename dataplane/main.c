@@ -408,8 +408,8 @@ static void free_retired(void *ctx)
 
 static int load_cache(struct dataplane *dp, struct cache **out, char *msg, size_t len)
 {
-	int r = cache_load(dp->opts.tftp_root, (uint64_t)dp->opts.cache_mb << 20, &hugepage_allocator, out, msg,
-			   len);
+	int r = cache_load_with_images(dp->opts.tftp_root, dp->opts.images, dp->opts.n_images,
+				       (uint64_t)dp->opts.cache_mb << 20, &hugepage_allocator, out, msg, len);
 
 	if (r == 0)
 		cache_set_release(*out, retire_version, dp);

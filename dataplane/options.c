@@ -29,6 +29,7 @@ enum {
 	OPT_RETRANSMIT_MS,
 	OPT_MAX_RETRIES,
 	OPT_CONTROL_FD,
+	OPT_IMAGE,
 	OPT_HELP,
 };
 
@@ -51,6 +52,7 @@ static const struct option long_options[] = {
 	{ "retransmit-ms", required_argument, NULL, OPT_RETRANSMIT_MS },
 	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
+	{ "image", required_argument, NULL, OPT_IMAGE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -76,6 +78,7 @@ void dp_options_usage(FILE *out)
 		"  --max-retries N            retransmissions before a transfer is dropped, 0..50 (default %u)\n"
 		"  --stats-socket PATH        counters and reload socket (default /run/stampede/IF.sock)\n"
 		"  --eal \"ARGS\"               extra DPDK EAL arguments\n"
+		"  --image NAME=PATH          also cache PATH as NAME (a boot file outside the root); repeatable\n"
 		"  --control-fd N             the control plane's channel: the options above arrive on it\n"
 		"                             first (message \"config 1\"), then policies; see config_message.h\n",
 		DP_MAX_CACHE_MB, DP_DEFAULT_CACHE_MB, TFTP_DEFAULT_PORT_LO, TFTP_DEFAULT_PORT_HI,
@@ -200,6 +203,19 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 			if ((r = number("retransmit-ms", optarg, 10, 255000, &v, err, len)) == 0)
 				o->tftp.retransmit_ms = (uint32_t)v;
 			break;
+		case OPT_IMAGE: {
+			char *eq = strchr(optarg, '=');
+
+			if (!eq || eq == optarg || eq[1] != '/')
+				r = fail(err, len, "--image %s: expected NAME=/absolute/path", optarg);
+			else if (o->n_images == DP_MAX_IMAGES)
+				r = fail(err, len, "--image: at most %d images", DP_MAX_IMAGES);
+			else {
+				*eq = '\0'; /* argv is ours to split */
+				o->images[o->n_images++] = (struct cache_image){ optarg, eq + 1 };
+			}
+			break;
+		}
 		case OPT_CONTROL_FD:
 			if ((r = number("control-fd", optarg, 3, 65535, &v, err, len)) == 0)
 				o->control_fd = (int)v;

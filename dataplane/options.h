@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cache.h"
 #include "tftp_server.h"
 
 enum dp_pmd { DP_PMD_AF_XDP, DP_PMD_AF_PACKET, DP_PMD_PCAP };
@@ -16,6 +17,7 @@ enum dp_pmd { DP_PMD_AF_XDP, DP_PMD_AF_PACKET, DP_PMD_PCAP };
 #define DP_DEFAULT_CACHE_MB 512   /* the Debian ipxe package is ~10 MB; images vary */
 #define DP_MAX_CACHE_MB     (1u << 20)
 #define DP_DEFAULT_TFTP_ROOT "/usr/lib/ipxe"
+#define DP_MAX_IMAGES       64
 
 struct dp_options {
 	const char *iface;
@@ -25,6 +27,10 @@ struct dp_options {
 	const char *stats_socket; /* NULL: /run/stampede/IFACE.sock */
 	const char *extra_eal;    /* appended to the EAL arguments, split on spaces */
 	int control_fd;           /* the control plane's channel (config_message.h), or -1 */
+	/* --image NAME=PATH: files cached under NAME wherever they are (the boot
+	 * files the configuration names; cache.h). Pointers into argv. */
+	struct cache_image images[DP_MAX_IMAGES];
+	unsigned n_images;
 	enum dp_pmd pmd;
 	bool no_huge;
 	unsigned lcore;

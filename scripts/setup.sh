@@ -78,6 +78,13 @@ if [ "$(id -u)" -ne 0 ]; then
 	say "run me as root: I install packages and reserve hugepages"
 	exit 1
 fi
+# The end-to-end tests' and the demo's kernel and initramfs, from Debian's
+# packages (tests/e2e/assets.sh; cached, so this is quick after the first time).
+e2e_assets() {
+	bash tests/e2e/assets.sh "${STAMPEDE_BUILD_DIR:-build}/e2e-assets" | sed 's/^/setup: /'
+}
+
 install_packages
 reserve_hugepages
 build
+e2e_assets
