@@ -56,6 +56,9 @@ struct walker {
 	yaml_document_t *doc;
 	struct config *cfg;
 	struct config_errors *errors;
+	/* Where values checked after the walk were, for their errors. */
+	yaml_node_t *boot_file_node[PXE_ARCH_COUNT];
+	yaml_node_t *default_profile_node;
 };
 
 __attribute__((format(printf, 3, 4))) static void error_at(struct walker *w, const yaml_node_t *node, const char *fmt,
@@ -389,10 +392,12 @@ static void boot_file_entry(struct walker *w, yaml_node_t *k, yaml_node_t *v)
 		return;
 	}
 	file = get_string(w, v, "a boot file");
-	if (file && (strlen(file) == 0 || strlen(file) > 200))
+	if (file && (strlen(file) == 0 || strlen(file) > 200)) {
 		error_at(w, v, "the boot file for %s must be 1 to 200 characters", name);
-	else if (file)
+	} else if (file) {
 		w->cfg->proxydhcp.boot_files[arch] = file;
+		w->boot_file_node[arch] = v;
+	}
 }
 
 HANDLER(pd_boot_files)
@@ -635,7 +640,14 @@ HANDLER(m_arch)
 		r->arch = arch_by_name(s);
 }
 HANDLER(m_hostname) { ((struct machine_rule *)ctx)->hostname = get_string(w, v, "hostname"); }
-HANDLER(m_profile) { ((struct machine_rule *)ctx)->profile = get_string(w, v, "profile"); }
+HANDLER(m_profile)
+{
+	struct machine_rule *r = ctx;
+
+	r->profile = get_string(w, v, "profile");
+	if (v)
+		r->line = (unsigned)v->start_mark.line + 1; /* where a wrong reference is */
+}
 
 static const struct key machine_keys[] = {
 	{ "mac", m_mac }, { "uuid", m_uuid }, { "arch", m_arch }, { "hostname", m_hostname }, { "profile", m_profile },
@@ -670,7 +682,12 @@ HANDLER(top_machines)
 	}
 }
 
-HANDLER(top_default) { UNUSED_CTX; w->cfg->default_profile = get_string(w, v, "default_profile"); }
+HANDLER(top_default)
+{
+	UNUSED_CTX;
+	w->cfg->default_profile = get_string(w, v, "default_profile");
+	w->default_profile_node = v;
+}
 HANDLER(top_menu_timeout) { UNUSED_CTX; get_uint(w, v, "menu_timeout", 0, 3600, &w->cfg->menu_timeout_s); }
 
 HANDLER(dp_pmd)
@@ -736,19 +753,21 @@ static void check_references(struct walker *w, yaml_node_t *root)
 		}
 	}
 	if (!profile_reference_ok(c, c->default_profile))
-		error_at(w, root, "default_profile: no profile named \"%s\" (nor menu, local, shell, none)",
+		error_at(w, w->default_profile_node ? w->default_profile_node : root, "default_profile: no profile named \"%s\" (nor menu, local, shell, none)",
 			 c->default_profile);
 	for (int a = 0; a < PXE_ARCH_COUNT; a++) {
 		const char *f = c->proxydhcp.boot_files[a];
 		bool http_arch = a == PXE_ARCH_EFI_IA32_HTTP || a == PXE_ARCH_EFI_X64_HTTP || a == PXE_ARCH_EFI_ARM64_HTTP;
 		bool url = f && (!strncmp(f, "http://", 7) || !strncmp(f, "https://", 8));
 
+		yaml_node_t *at = w->boot_file_node[a] ? w->boot_file_node[a] : root;
+
 		if (f && url && !http_arch)
-			error_at(w, root, "proxydhcp.boot_files.%s: PXE firmware fetch their boot file by TFTP; give a "
+			error_at(w, at, "proxydhcp.boot_files.%s: PXE firmware fetch their boot file by TFTP; give a "
 					  "file name, not a URL",
 				 pxe_arch_name(a));
 		if (f && http_arch && !url && !c->http.root)
-			error_at(w, root, "proxydhcp.boot_files.%s: an HTTP Boot file is served from http.root, "
+			error_at(w, at, "proxydhcp.boot_files.%s: an HTTP Boot file is served from http.root, "
 					  "which is not set",
 				 pxe_arch_name(a));
 	}

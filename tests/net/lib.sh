@@ -23,11 +23,12 @@ ROOT=$WORK/root
 CTL=$WORK/control.sock
 SERVER_PID=""
 EXTRA_PIDS=()
+EXTRA_NS=()      # further namespaces (net_setup_segment's site), deleted at cleanup
 PASSED=0
 FAILED=0
 
 cleanup() {
-	local pid
+	local pid ns
 	for pid in $SERVER_PID "${EXTRA_PIDS[@]}"; do
 		kill -TERM "$pid" 2>/dev/null
 	done
@@ -36,6 +37,9 @@ cleanup() {
 	done
 	ip netns del "$SRV_NS" 2>/dev/null
 	ip netns del "$CLI_NS" 2>/dev/null
+	for ns in "${EXTRA_NS[@]}"; do
+		ip netns del "$ns" 2>/dev/null
+	done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -169,3 +173,106 @@ require_root() {
 		exit 77
 	fi
 }
+
+# ---- a PXE segment: client, Stampede and the site's DHCP server on one bridge ----
+#
+# net_setup_segment builds, instead of net_setup's point-to-point link:
+#
+#   client ns: bridge $CLI_BR (10.201.0.2) with two ports,
+#              $CLI_IF  <-veth->  $SRV_IF  (server ns, 10.201.0.1: Stampede)
+#              $SITE_PEER <-veth-> $SITE_IF (site ns, 10.201.0.3: dnsmasq, DHCP only,
+#                                             leases 10.201.0.100-150)
+#
+# The site's DHCP server sits in a namespace of its own: Stampede's XDP program
+# steers every broadcast to UDP 67 on its interface to the dataplane, so a DHCP
+# server beside it would never hear a DISCOVER. The client talks through
+# $CLI_DEV (the bridge here, $CLI_IF after plain net_setup).
+SITE_NS=${P}t
+SITE_IF=${P}t0
+SITE_PEER=${P}t1
+SITE_IP=10.201.0.3
+CLI_BR=${P}br
+CLI_DEV=$CLI_IF
+SITE_DHCP_PID=""
+
+in_site() { ip netns exec "$SITE_NS" "$@"; }
+
+net_setup_segment() {
+	mkdir -p "$ROOT"
+	chmod 755 "$WORK" "$ROOT"
+	EXTRA_NS+=("$SITE_NS")
+	ip netns add "$SRV_NS" && ip netns add "$CLI_NS" && ip netns add "$SITE_NS" || return 1
+	ip link add "$SRV_IF" mtu 1500 type veth peer name "$CLI_IF" mtu 1500 || return 1
+	ip link add "$SITE_IF" mtu 1500 type veth peer name "$SITE_PEER" mtu 1500 || return 1
+	ip link set "$SRV_IF" netns "$SRV_NS" && ip link set "$CLI_IF" netns "$CLI_NS" &&
+		ip link set "$SITE_IF" netns "$SITE_NS" && ip link set "$SITE_PEER" netns "$CLI_NS" || return 1
+	in_cli ip link add "$CLI_BR" mtu 1500 type bridge stp_state 0 forward_delay 0 || return 1
+	in_cli ip link set "$CLI_IF" master "$CLI_BR" && in_cli ip link set "$SITE_PEER" master "$CLI_BR" || return 1
+	in_srv ip addr add "$SRV_IP/24" dev "$SRV_IF"
+	in_cli ip addr add "$CLI_IP/24" dev "$CLI_BR"
+	in_site ip addr add "$SITE_IP/24" dev "$SITE_IF"
+	in_srv ip link set lo up
+	in_cli ip link set lo up
+	in_site ip link set lo up
+	in_srv ip link set "$SRV_IF" up
+	in_cli ip link set "$CLI_IF" up
+	in_cli ip link set "$SITE_PEER" up
+	in_cli ip link set "$CLI_BR" up
+	in_site ip link set "$SITE_IF" up
+	# Locally generated UDP leaves a veth or a bridge with its checksum
+	# unfinished; the dataplane verifies checksums (see net_setup).
+	local dev
+	for dev in "$CLI_BR" "$CLI_IF" "$SITE_PEER"; do
+		in_cli ethtool -K "$dev" tx off >/dev/null || return 1
+	done
+	in_site ethtool -K "$SITE_IF" tx off >/dev/null || return 1
+	CLI_DEV=$CLI_BR
+	start_site_dhcp
+}
+
+# start_site_dhcp: dnsmasq as the site's DHCP server (no DNS, no PXE) in the
+# site namespace, killed at cleanup; waits (at most 10 s) until it listens.
+start_site_dhcp() {
+	ip netns exec "$SITE_NS" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 \
+		--interface="$SITE_IF" --bind-interfaces \
+		--dhcp-range=10.201.0.100,10.201.0.150,255.255.255.0,1h \
+		--dhcp-leasefile="$WORK/site.leases" --pid-file="$WORK/site-dnsmasq.pid" \
+		--user=root --group=root --no-ping --log-dhcp --log-facility="$WORK/site-dnsmasq.log" \
+		>"$WORK/site-dnsmasq.out" 2>&1 &
+	SITE_DHCP_PID=$!
+	EXTRA_PIDS+=("$SITE_DHCP_PID")
+	local i
+	for i in $(seq 1 100); do
+		if in_site ss -Hlun 'sport = :67' | grep -q .; then
+			return 0
+		fi
+		if ! kill -0 "$SITE_DHCP_PID" 2>/dev/null; then
+			echo "# the site's dnsmasq exited:"; sed 's/^/#   /' "$WORK/site-dnsmasq.out"
+			return 1
+		fi
+		sleep 0.1
+	done
+	echo "# the site's dnsmasq does not listen on 67 after 10 s"
+	return 1
+}
+
+# dhcp_probe ARGS...: tests/net/dhcp_probe.py from the client namespace on
+# $CLI_DEV; prints the replies as JSON lines.
+dhcp_probe() {
+	in_cli python3 "$TESTS_DIR/dhcp_probe.py" --iface "$CLI_DEV" "$@"
+}
+
+# wait_counter NAME MINIMUM [SECONDS]: until the dataplane's counter reaches
+# MINIMUM (default wait 10 s); returns non-zero if it never does.
+wait_counter() {
+	local i v
+	for i in $(seq 1 $((${3:-10} * 10))); do
+		v=$(counter "$1")
+		[ -n "$v" ] && [ "$v" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_policy: until the dataplane runs with a proxyDHCP policy (at most 10 s).
+wait_policy() { wait_counter dhcp_policy_loaded 1 10; }
