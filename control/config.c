@@ -59,6 +59,8 @@ struct walker {
 	/* Where values checked after the walk were, for their errors. */
 	yaml_node_t *boot_file_node[PXE_ARCH_COUNT];
 	yaml_node_t *default_profile_node;
+	yaml_node_t *port_range_node, *max_sessions_node;
+	unsigned port_range_size;
 };
 
 __attribute__((format(printf, 3, 4))) static void error_at(struct walker *w, const yaml_node_t *node, const char *fmt,
@@ -146,6 +148,10 @@ static const char *get_value(struct walker *w, yaml_node_t *v, const char *what,
 		error_at(w, v, "%s must be a single value, not a list or mapping", what);
 		return NULL;
 	}
+	if (strlen(s) != v->data.scalar.length) {
+		error_at(w, v, "%s contains a NUL character", what);
+		return NULL;
+	}
 	for (const char *p = s; *p; p++) {
 		if (*p == '\n' && multi_line)
 			continue;
@@ -167,7 +173,11 @@ static const char *get_short(struct walker *w, yaml_node_t *v, const char *what,
 {
 	const char *s = get_string(w, v, what);
 
-	if (s && strlen(s) > max) {
+	if (s && (strlen(s) == 0 || strlen(s) > max)) {
+		if (strlen(s) == 0) {
+			error_at(w, v, "%s is empty", what);
+			return NULL;
+		}
 		error_at(w, v, "%s is %zu bytes long; at most %zu fit in a PXE reply", what, strlen(s), max);
 		return NULL;
 	}
@@ -319,7 +329,12 @@ HANDLER(top_address) { UNUSED_CTX; w->cfg->address = get_ipv4(w, v, "address"); 
 
 HANDLER(tftp_root) { UNUSED_CTX; w->cfg->tftp.root = get_string(w, v, "tftp.root"); }
 HANDLER(tftp_cache) { UNUSED_CTX; get_uint(w, v, "tftp.cache_mb", 1, 1u << 20, &w->cfg->tftp.cache_mb); }
-HANDLER(tftp_sessions) { UNUSED_CTX; get_uint(w, v, "tftp.max_sessions", 1, 64512, &w->cfg->tftp.max_sessions); }
+HANDLER(tftp_sessions)
+{
+	UNUSED_CTX;
+	if (get_uint(w, v, "tftp.max_sessions", 1, 64512, &w->cfg->tftp.max_sessions))
+		w->max_sessions_node = v;
+}
 HANDLER(tftp_per_client)
 {
 	UNUSED_CTX;
@@ -332,17 +347,33 @@ HANDLER(tftp_retransmit)
 	get_uint(w, v, "tftp.retransmit_ms", 10, 255000, &w->cfg->tftp.retransmit_ms);
 }
 HANDLER(tftp_retries) { UNUSED_CTX; get_uint(w, v, "tftp.max_retries", 0, 50, &w->cfg->tftp.max_retries); }
+/* A port number as the dataplane's --port-range takes it: 1-5 digits, no
+ * sign, no leading zero. */
+static bool port_number(const char **p, unsigned *out)
+{
+	unsigned long x = 0;
+	int n = 0;
+
+	if (!isdigit((unsigned char)**p) || **p == '0')
+		return false;
+	while (isdigit((unsigned char)**p) && n++ < 5)
+		x = x * 10 + (unsigned long)(*(*p)++ - '0');
+	*out = (unsigned)x;
+	return !isdigit((unsigned char)**p);
+}
+
 HANDLER(tftp_ports)
 {
-	const char *s = get_string(w, v, "tftp.port_range");
-	unsigned lo, hi;
-	char tail;
+	const char *s = get_string(w, v, "tftp.port_range"), *p = s;
+	unsigned lo = 0, hi = 0;
 
 	UNUSED_CTX;
-	if (s && (sscanf(s, "%u-%u%c", &lo, &hi, &tail) != 2 || lo < 1024 || hi > 65535 || lo > hi))
+	if (!s)
+		return;
+	if (!port_number(&p, &lo) || *p++ != '-' || !port_number(&p, &hi) || *p || lo < 1024 || hi > 65535 || lo > hi)
 		error_at(w, v, "tftp.port_range must be LOW-HIGH within 1024-65535, not \"%s\"", s);
 	else
-		w->cfg->tftp.port_range = s;
+		w->cfg->tftp.port_range = s, w->port_range_size = hi - lo + 1, w->port_range_node = v;
 }
 
 static const struct key tftp_keys[] = {
@@ -364,8 +395,9 @@ HANDLER(http_url)
 	const char *s = get_string(w, v, "http.url");
 
 	UNUSED_CTX;
-	if (s && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
-		error_at(w, v, "http.url must start with http:// or https://");
+	if (s && ((strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) ||
+		  strlen(strstr(s, "://") + 3) == 0 || strstr(s, "://")[3] == '/'))
+		error_at(w, v, "http.url must be http:// or https:// and a host, e.g. http://10.0.0.1:8080");
 	else if (s) {
 		char *t = (char *)s + strlen(s);
 
@@ -389,6 +421,10 @@ static void boot_file_entry(struct walker *w, yaml_node_t *k, yaml_node_t *v)
 
 	if (arch < 0) {
 		error_at(w, k, "unknown architecture \"%s\" (expected one of: %s)", name ? name : "", arch_names());
+		return;
+	}
+	if (w->boot_file_node[arch]) {
+		error_at(w, k, "\"%s\" appears twice in proxydhcp.boot_files", name);
 		return;
 	}
 	file = get_string(w, v, "a boot file");
@@ -645,8 +681,10 @@ HANDLER(m_profile)
 	struct machine_rule *r = ctx;
 
 	r->profile = get_string(w, v, "profile");
-	if (v)
-		r->line = (unsigned)v->start_mark.line + 1; /* where a wrong reference is */
+	if (v) {
+		r->line = (unsigned)v->start_mark.line + 1;
+		r->column = (unsigned)v->start_mark.column + 1;
+	}
 }
 
 static const struct key machine_keys[] = {
@@ -744,14 +782,20 @@ static void check_references(struct walker *w, yaml_node_t *root)
 	struct config *c = w->cfg;
 
 	for (size_t i = 0; i < c->n_machines; i++) {
-		if (!profile_reference_ok(c, c->machines[i].profile)) {
-			struct config_errors *e = w->errors;
+		struct config_errors *e = w->errors;
 
-			if (e->n < CONFIG_MAX_ERRORS)
-				snprintf(e->msg[e->n++], sizeof(e->msg[0]), "%s:%u: machine: no profile named \"%s\"", w->name,
-					 c->machines[i].line, c->machines[i].profile);
-		}
+		if (profile_reference_ok(c, c->machines[i].profile))
+			continue;
+		if (e->n >= CONFIG_MAX_ERRORS)
+			e->dropped++;
+		else
+			snprintf(e->msg[e->n++], sizeof(e->msg[0]), "%s:%u:%u: machine: no profile named \"%s\"", w->name,
+				 c->machines[i].line, c->machines[i].column, c->machines[i].profile);
 	}
+	if (w->max_sessions_node && w->port_range_size && c->tftp.max_sessions > w->port_range_size)
+		error_at(w, w->max_sessions_node,
+			 "tftp.max_sessions %u exceeds the %u ports of tftp.port_range (each transfer needs its own port)",
+			 c->tftp.max_sessions, w->port_range_size);
 	if (!profile_reference_ok(c, c->default_profile))
 		error_at(w, w->default_profile_node ? w->default_profile_node : root, "default_profile: no profile named \"%s\" (nor menu, local, shell, none)",
 			 c->default_profile);
@@ -762,10 +806,18 @@ static void check_references(struct walker *w, yaml_node_t *root)
 
 		yaml_node_t *at = w->boot_file_node[a] ? w->boot_file_node[a] : root;
 
+		if (f && url && strlen(f) > 255)
+			error_at(w, at, "proxydhcp.boot_files.%s: longer than the 255 bytes of a DHCP option", pxe_arch_name(a));
 		if (f && url && !http_arch)
 			error_at(w, at, "proxydhcp.boot_files.%s: PXE firmware fetch their boot file by TFTP; give a "
 					  "file name, not a URL",
 				 pxe_arch_name(a));
+		/* The URL the dataplane sends must fit one option (255 bytes); before the
+		 * address is known, count the longest "http://A.B.C.D:PORT". */
+		if (f && http_arch && !url &&
+		    (c->http.base_url ? strlen(c->http.base_url) : strlen("http://255.255.255.255:65535")) + 1 + strlen(f) > 255)
+			error_at(w, at, "proxydhcp.boot_files.%s: the URL it becomes is longer than the 255 bytes of a "
+					"DHCP option", pxe_arch_name(a));
 		if (f && http_arch && !url && !c->http.root)
 			error_at(w, at, "proxydhcp.boot_files.%s: an HTTP Boot file is served from http.root, "
 					  "which is not set",
@@ -778,7 +830,7 @@ static void set_defaults(struct config *c, const char *name)
 	c->source = arena_strdup(c, name);
 	c->tftp.root = "/usr/lib/ipxe";
 	c->tftp.cache_mb = 512;
-	c->tftp.max_sessions = 4096;
+	c->tftp.max_sessions = 0; /* the dataplane's default: 4096, or the size of the port range */
 	c->tftp.max_sessions_per_client = 128;
 	c->tftp.max_windowsize = 64;
 	c->tftp.retransmit_ms = 1000;
@@ -820,8 +872,23 @@ struct config *config_parse(const char *name, const char *text, size_t len, stru
 	}
 	w.doc = &doc;
 	root = yaml_document_get_root_node(&doc);
-	if (root) /* an empty file is the defaults */
+	/* An empty file, or an empty document ("---" alone), is the defaults. */
+	if (root && !(root->type == YAML_SCALAR_NODE && root->data.scalar.length == 0))
 		walk_mapping(&w, root, "the configuration", top_keys, sizeof(top_keys) / sizeof(top_keys[0]), NULL);
+	{
+		yaml_document_t next;
+
+		if (!yaml_parser_load(&parser, &next)) {
+			error_at(&w, NULL, "YAML syntax after the first document: %s",
+				 parser.problem ? parser.problem : "error");
+		} else {
+			yaml_node_t *extra = yaml_document_get_root_node(&next);
+
+			if (extra)
+				error_at(&w, extra, "a second YAML document: a configuration is one document");
+			yaml_document_delete(&next);
+		}
+	}
 	if (!errors->n)
 		check_references(&w, root);
 	yaml_document_delete(&doc);

@@ -26,7 +26,7 @@ struct machine_rule {
 	int arch;             /* enum pxe_arch, or -1 */
 	const char *hostname; /* given to the script as ${hostname} */
 	const char *profile;  /* a profile name, "menu", "local", "shell", or "none" */
-	unsigned line;
+	unsigned line, column; /* of the profile value: where a wrong reference is */
 };
 
 struct config {

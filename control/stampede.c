@@ -294,7 +294,7 @@ static char *config_message(const struct server *s, int argc, char **argv)
 	if (c->tftp.port_range)
 		fprintf(f, "port-range %s\n", c->tftp.port_range);
 	write_images(c, f);
-	if (c->tftp.max_sessions != 4096 || c->tftp.port_range)
+	if (c->tftp.max_sessions)
 		fprintf(f, "max-sessions %u\n", c->tftp.max_sessions);
 	if (c->dataplane.pmd)
 		fprintf(f, "pmd %s\n", c->dataplane.pmd);

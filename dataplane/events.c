@@ -25,7 +25,7 @@ static void escape(const char *in, char *out, size_t cap)
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
 
-	for (; *in && o + 4 < cap; in++) {
+	for (; *in && o + 3 < cap; in++) { /* room for %XX and the NUL */
 		unsigned char c = (unsigned char)*in;
 
 		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("._/~+-", c)) {
