@@ -5,7 +5,7 @@
 #   bios        SeaBIOS + QEMU's iPXE ROM: proxyDHCP -> HTTP script -> kernel
 #   uefi        OVMF whose first stage is EDK2's own PXE (the NIC has no option
 #               ROM): proxyDHCP -> TFTP ipxe.efi -> proxyDHCP (iPXE) -> HTTP
-#   bios-relay  a client on another subnet behind isc-dhcp-relay
+#   bios-relay, uefi-relay  clients on another subnet behind isc-dhcp-relay
 # Each must print the initramfs marker, with the kernel command line of
 # Stampede's profile, or the test fails; the dataplane's events must show the
 # proxy offers and (UEFI) the TFTP transfer of ipxe.efi.
@@ -17,7 +17,7 @@ LAB_BOOT_SERVER=stampede
 . "$(dirname "${BASH_SOURCE[0]}")/lab.sh"
 . "$(dirname "${BASH_SOURCE[0]}")/stampede_server.sh"
 
-KINDS=${E2E_KINDS:-bios uefi bios-relay}
+KINDS=${E2E_KINDS:-bios uefi bios-relay uefi-relay}
 PASSED=0
 FAILED=0
 TIMES=()
