@@ -1018,9 +1018,11 @@ unsigned config_check_host(const struct config *c, struct config_errors *errors,
 	unsigned before = errors->n;
 
 	if (!is_dir(c->tftp.root))
-		add(errors, "%s: tftp.root %s is not a directory", c->source, c->tftp.root);
+		add(errors, "%s: TFTP root %s: %s (tftp.root, or --tftp-root)", c->source, c->tftp.root,
+		    access(c->tftp.root, F_OK) ? strerror(errno) : "not a directory");
 	if (c->http.root && !is_dir(c->http.root))
-		add(errors, "%s: http.root %s is not a directory", c->source, c->http.root);
+		add(errors, "%s: HTTP root %s: %s (http.root, or --http-root)", c->source, c->http.root,
+		    access(c->http.root, F_OK) ? strerror(errno) : "not a directory");
 	for (int a = 0; a < PXE_ARCH_COUNT && is_dir(c->tftp.root); a++) {
 		const char *f = c->proxydhcp.boot_files[a];
 		char path[4096];

@@ -18,6 +18,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <limits.h>
+#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -496,6 +497,10 @@ static int serve(int argc, char **argv)
 	}
 	if (self_sibling_path("stampede-dataplane", dataplane, sizeof(dataplane)) < 0 || access(dataplane, X_OK) < 0) {
 		fprintf(stderr, "stampede serve: cannot find stampede-dataplane beside this binary\n");
+		return 1;
+	}
+	if (if_nametoindex(s.iface) == 0) {
+		fprintf(stderr, "stampede: no such interface: %s (see ip link)\n", s.iface);
 		return 1;
 	}
 	if (resolve_address(&s) < 0)

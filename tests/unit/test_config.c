@@ -1238,7 +1238,7 @@ Test(config_check_host, missing_tftp_root_is_an_error)
 
 	cr_expect(eq(u32, config_check_host(c, &errors, &warn), 1));
 	cr_assert(eq(u32, errors.n, 1));
-	cr_expect(eq(str, errors.msg[0], NAME ": tftp.root /nonexistent/stampede-tftp is not a directory"));
+	cr_expect(eq(str, errors.msg[0], NAME ": TFTP root /nonexistent/stampede-tftp: No such file or directory (tftp.root, or --tftp-root)"));
 	cr_expect(eq(u32, warn.n, 0), "no boot-file warnings without a root to look in");
 	config_free(c);
 }
