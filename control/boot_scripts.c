@@ -65,7 +65,17 @@ int boot_script_http(void *ctx, const struct http_script_request *req, char **bo
 
 	pthread_rwlock_rdlock(&bs->lock);
 	rule = config_match(bs->config, mac[0] ? mac : NULL, uuid[0] ? uuid : NULL, arch);
-	name = req->profile && *req->profile ? req->profile : rule ? rule->profile : bs->config->default_profile;
+	name = rule ? rule->profile : bs->config->default_profile;
+	/* ?profile= is the menu's choice: honoured only for a machine whose
+	 * profile is the menu, and only for profiles the menu lists (a machine
+	 * must not pick another machine's command line by asking). */
+	if (req->profile && *req->profile && !strcmp(name, "menu")) {
+		if (!config_profile(bs->config, req->profile)) {
+			pthread_rwlock_unlock(&bs->lock);
+			return respond(body, status, 404, "#!ipxe\necho Stampede: no such profile\nexit 1\n");
+		}
+		name = req->profile;
+	}
 	if (!strcmp(name, "none")) {
 		pthread_rwlock_unlock(&bs->lock);
 		return respond(body, status, 200,

@@ -2,9 +2,9 @@
 /*
  * GET /boot.ipxe: which profile a machine boots, rendered as its iPXE script.
  *
- * The profile is, in order: the one the request names (?profile=, what the
- * built-in menu chains to), the machine's selector (config_match: MAC, then
- * UUID, then architecture), the configuration's default_profile. "none"
+ * The profile is the machine's selector's (config_match: the most specific
+ * rule), else the configuration's default_profile; when that is the menu,
+ * the profile the menu chains to (?profile=, one the menu lists). "none"
  * renders a script that says so and exits, so the firmware moves on to its
  * next boot device rather than retrying.
  */

@@ -20,6 +20,7 @@
 #include <yaml.h>
 
 #include "config_default.h"
+#include "policy_compile.h" /* the script URL the policy carries */
 #include "proxy_policy.h" /* MAC and UUID syntax, shared with the dataplane */
 
 /* ---- strings that live as long as the configuration ---- */
@@ -59,7 +60,7 @@ struct walker {
 	/* Where values checked after the walk were, for their errors. */
 	yaml_node_t *boot_file_node[PXE_ARCH_COUNT];
 	yaml_node_t *default_profile_node;
-	yaml_node_t *port_range_node, *max_sessions_node;
+	yaml_node_t *port_range_node, *max_sessions_node, *url_node;
 	unsigned port_range_size;
 };
 
@@ -404,6 +405,7 @@ HANDLER(http_url)
 		while (t > s && t[-1] == '/')
 			*--t = '\0'; /* scripts add the slash */
 		w->cfg->http.base_url = s;
+		w->url_node = v;
 	}
 }
 HANDLER(http_discover) { UNUSED_CTX; get_bool(w, v, "http.discover_profiles", &w->cfg->http.discover_profiles); }
@@ -792,6 +794,14 @@ static void check_references(struct walker *w, yaml_node_t *root)
 			snprintf(e->msg[e->n++], sizeof(e->msg[0]), "%s:%u:%u: machine: no profile named \"%s\"", w->name,
 				 c->machines[i].line, c->machines[i].column, c->machines[i].profile);
 	}
+	/* What the dataplane will refuse must be refused here, by file and line. */
+	if (c->http.base_url && strlen(c->http.base_url) + strlen(SCRIPT_PATH SCRIPT_QUERY) > 255)
+		error_at(w, w->url_node, "http.url is too long: the iPXE script URL built on it (%zu bytes) must fit "
+					 "the 255 bytes of a DHCP option",
+			 strlen(c->http.base_url) + strlen(SCRIPT_PATH SCRIPT_QUERY));
+	if (c->proxydhcp.n_allow_macs > 65536 || c->proxydhcp.n_deny_macs > 65536 ||
+	    c->proxydhcp.n_allow_subnets > 65536 || c->proxydhcp.n_deny_subnets > 65536 || c->n_machines > 65536)
+		error_at(w, root, "a list holds more than 65536 entries (the dataplane's limit per list)");
 	if (w->max_sessions_node && w->port_range_size && c->tftp.max_sessions > w->port_range_size)
 		error_at(w, w->max_sessions_node,
 			 "tftp.max_sessions %u exceeds the %u ports of tftp.port_range (each transfer needs its own port)",

@@ -106,8 +106,10 @@ unsigned config_discover_profiles(struct config *config);
 
 const struct profile *config_profile(const struct config *config, const char *name);
 
-/* The machine rule for a client, or NULL: the MAC rule first, then UUID, then
- * architecture, then rules that combine fields, in file order within each. */
+/* The machine rule for a client, or NULL. Among the rules whose every field
+ * matches, the most specific wins: a MAC counts 4, a UUID 2, an architecture
+ * 1 (so MAC+arch beats MAC alone, which beats UUID); ties go to the first in
+ * the file. */
 const struct machine_rule *config_match(const struct config *config, const char *mac, const char *uuid, int arch);
 
 #endif

@@ -50,6 +50,10 @@ struct counters {
 struct http_server {
 	struct MHD_Daemon *daemon;
 	int root_fd; /* O_PATH directory; -1 without file serving */
+	struct {
+		char *path, *file;
+	} aliases[HTTP_MAX_ALIASES];
+	size_t n_aliases;
 	uint16_t port;
 	http_script_fn script;
 	http_log_fn log;
@@ -375,7 +379,13 @@ static enum MHD_Result serve_file(struct http_server *s, struct MHD_Connection *
 
 	if (!path[0])
 		return answer_text(s, c, rq, MHD_HTTP_NOT_FOUND, "404 not found\n"); /* the root: no listing */
-	if ((fd = open_beneath(s->root_fd, path)) < 0)
+	fd = -2;
+	for (size_t i = 0; i < s->n_aliases && fd == -2; i++)
+		if (strcmp(path, s->aliases[i].path) == 0)
+			fd = open(s->aliases[i].file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd == -2)
+		fd = open_beneath(s->root_fd, path);
+	if (fd < 0)
 		return open_failed(s, c, rq, errno);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
 		close(fd);
@@ -661,6 +671,15 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
 	s->ctx = cfg->ctx;
 	s->starting = true;
 	pthread_mutex_init(&s->message_lock, NULL);
+	for (size_t i = 0; i < cfg->n_aliases && i < HTTP_MAX_ALIASES; i++) {
+		s->aliases[i].path = strdup(cfg->aliases[i].path[0] == '/' ? cfg->aliases[i].path + 1 : cfg->aliases[i].path);
+		s->aliases[i].file = strdup(cfg->aliases[i].file);
+		s->n_aliases++;
+		if (!s->aliases[i].path || !s->aliases[i].file) {
+			http_server_stop(s);
+			return fail(-ENOMEM, err, err_len, "HTTP: out of memory");
+		}
+	}
 	if (cfg->root) {
 		s->root_fd = open(cfg->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
 		if (s->root_fd < 0) {
@@ -724,6 +743,10 @@ void http_server_stop(struct http_server *s)
 		MHD_stop_daemon(s->daemon); /* runs request_ends for what is in flight */
 	if (s->root_fd >= 0)
 		close(s->root_fd);
+	for (size_t i = 0; i < s->n_aliases; i++) {
+		free(s->aliases[i].path);
+		free(s->aliases[i].file);
+	}
 	pthread_mutex_destroy(&s->message_lock);
 	free(s);
 }

@@ -87,6 +87,16 @@ struct http_log_entry {
 
 typedef void (*http_log_fn)(void *ctx, const struct http_log_entry *entry);
 
+/* A file served at a path whatever the root says: the boot files the
+ * configuration names (UEFI HTTP Boot), which may be symlinks out of the root
+ * (Debian's /usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi). Nothing else leaves it. */
+struct http_alias {
+	const char *path; /* as requested, without the leading '/': "ipxe.efi" */
+	const char *file; /* absolute */
+};
+
+#define HTTP_MAX_ALIASES 16
+
 struct http_server_config {
 	const char *address;      /* IPv4 dotted quad to listen on; NULL: "0.0.0.0" */
 	uint16_t port;            /* 0: any free port, see http_server_port() */
@@ -100,6 +110,8 @@ struct http_server_config {
 	unsigned max_connections; /* 0: HTTP_DEFAULT_MAX_CONNECTIONS */
 	unsigned timeout_s;       /* 0: HTTP_DEFAULT_TIMEOUT_S */
 	unsigned threads;         /* 0: one per online CPU; at most HTTP_MAX_THREADS */
+	const struct http_alias *aliases; /* copied; at most HTTP_MAX_ALIASES; need a root */
+	size_t n_aliases;
 };
 
 struct http_server_stats {

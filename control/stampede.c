@@ -206,24 +206,63 @@ struct server {
 	struct overrides overrides;
 	struct config *config;
 	char server_ip[INET_ADDRSTRLEN];
-	char base_url[256];
+	char base_url[512];
+	bool policy_accepted; /* the dataplane took a policy at least once */
+	bool fatal;           /* stop serving: the first policy was refused */
 	struct boot_scripts scripts;
 	struct http_server *http;
 	struct supervisor *dataplane;
+	int argc; /* serve's arguments: the dataplane options among them */
+	char **argv;
+	char *config_msg; /* the settings the dataplane was started with */
 };
 
 static void on_dataplane_line(void *ctx, const char *line)
 {
-	(void)ctx;
+	struct server *s = ctx;
+
 	/* One line per event or reply, as the dataplane wrote it. */
 	fprintf(stderr, "stampede: %s\n", line);
+	if (strncmp(line, "ok policy", 9) == 0)
+		s->policy_accepted = true;
+	/* Serving TFTP without ever answering DHCP would look like a working
+	 * boot server to nobody: a first policy refused is fatal. (Later ones
+	 * leave the previous policy in place, which the line above says.) */
+	if (strncmp(line, "error: policy", 13) == 0 && !s->policy_accepted) {
+		fprintf(stderr, "stampede: the dataplane refused the proxyDHCP policy: stopping\n");
+		s->fatal = true;
+	}
+}
+
+/* Request targets come from the network: bytes that are not printable ASCII
+ * are written %XX, so a client cannot put escape sequences in the log. */
+static void printable(const char *in, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in && o + 3 < cap; in++) {
+		unsigned char c = (unsigned char)*in;
+
+		if (c > 0x20 && c < 0x7f && c != '%') {
+			out[o++] = (char)c;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 15];
+		}
+	}
+	out[o] = '\0';
 }
 
 static void on_http_request(void *ctx, const struct http_log_entry *e)
 {
+	char target[1024], method[32];
+
 	(void)ctx;
-	fprintf(stderr, "stampede: http %s %s %u %llu bytes%s from %s in %.1f ms\n", e->method[0] ? e->method : "-",
-		e->target, e->status, (unsigned long long)e->bytes, e->complete ? "" : " (incomplete)", e->remote_ip,
+	printable(e->target, target, sizeof(target));
+	printable(e->method[0] ? e->method : "-", method, sizeof(method));
+	fprintf(stderr, "stampede: http %s %s %u %llu bytes%s from %s in %.1f ms\n", method, target, e->status, (unsigned long long)e->bytes, e->complete ? "" : " (incomplete)", e->remote_ip,
 		(double)e->duration_us / 1000.0);
 }
 
@@ -249,33 +288,116 @@ static char *policy_message(const struct server *s)
 	return text;
 }
 
-/* Boot files the configuration names that live outside the TFTP root (a
- * symlink out of it, as Debian's ipxe.efi -> /boot/ipxe.efi) are sent as
- * images: the operator named them, so they are served; nothing else that
- * leaves the root is. */
+/* The real path of root/name when it lies outside root (a symlink out of
+ * it), else false. */
+static bool outside_root(const char *root, const char *name, char target[PATH_MAX])
+{
+	char real_root[PATH_MAX], path[2 * PATH_MAX];
+	size_t n;
+
+	if (!realpath(root, real_root))
+		return false;
+	n = strlen(real_root);
+	snprintf(path, sizeof(path), "%s/%s", real_root, name);
+	if (!realpath(path, target))
+		return false;
+	return !(strncmp(target, real_root, n) == 0 && target[n] == '/');
+}
+
+static bool is_http_boot_arch(int a)
+{
+	return a == PXE_ARCH_EFI_IA32_HTTP || a == PXE_ARCH_EFI_X64_HTTP || a == PXE_ARCH_EFI_ARM64_HTTP;
+}
+
+/* Boot files the configuration names that live outside their root (a
+ * symlink out of it, as Debian's ipxe.efi -> /boot/ipxe.efi) are served all
+ * the same: the operator named them. Nothing else that leaves a root is.
+ * TFTP ones travel to the dataplane as images, HTTP Boot ones become aliases
+ * of the HTTP server. */
 static void write_images(const struct config *c, FILE *f)
 {
-	char root[PATH_MAX], path[PATH_MAX], target[PATH_MAX];
-	size_t root_len;
+	char target[PATH_MAX];
 
-	if (!realpath(c->tftp.root, root))
-		return;
-	root_len = strlen(root);
 	for (int a = 0; a < PXE_ARCH_COUNT; a++) {
 		const char *name = c->proxydhcp.boot_files[a];
 		bool seen = false;
 
-		if (!name || strstr(name, "://"))
+		if (!name || strstr(name, "://") || is_http_boot_arch(a))
 			continue;
 		for (int b = 0; b < a; b++)
-			seen |= c->proxydhcp.boot_files[b] && strcmp(c->proxydhcp.boot_files[b], name) == 0;
-		snprintf(path, sizeof(path), "%s/%s", root, name);
-		if (seen || !realpath(path, target))
-			continue;
-		if (strncmp(target, root, root_len) == 0 && target[root_len] == '/')
-			continue; /* inside: the walk of the root finds it */
-		fprintf(f, "image %s=%s\n", name, target);
+			seen |= c->proxydhcp.boot_files[b] && !is_http_boot_arch(b) &&
+				strcmp(c->proxydhcp.boot_files[b], name) == 0;
+		if (!seen && outside_root(c->tftp.root, name, target))
+			fprintf(f, "image %s=%s\n", name, target);
 	}
+}
+
+/* "images 1": the current image list, for a reload. */
+static char *images_message(const struct config *c)
+{
+	char *text = NULL, *body = NULL, *line, *next;
+	size_t len = 0, body_len = 0;
+	FILE *f, *g = open_memstream(&body, &body_len);
+
+	if (!g)
+		return NULL;
+	write_images(c, g);
+	fclose(g);
+	f = open_memstream(&text, &len);
+	if (!f) {
+		free(body);
+		return NULL;
+	}
+	fputs("images 1\n", f);
+	for (line = body; line && *line; line = next) { /* "image NAME=PATH" -> "NAME=PATH" */
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		fprintf(f, "%s\n", line + strlen("image "));
+	}
+	fputs("end\n", f);
+	fclose(f);
+	free(body);
+	return text;
+}
+
+/* Whether two config messages differ in more than their image lines: what
+ * only a restart of the dataplane changes. */
+static bool restart_settings_differ(const char *a, const char *b)
+{
+	for (;;) {
+		while (strncmp(a, "image ", 6) == 0)
+			a = strchr(a, '\n') ? strchr(a, '\n') + 1 : a + strlen(a);
+		while (strncmp(b, "image ", 6) == 0)
+			b = strchr(b, '\n') ? strchr(b, '\n') + 1 : b + strlen(b);
+		if (*a != *b)
+			return true;
+		if (!*a)
+			return false;
+		/* one whole line at a time, so the image check sees line starts */
+		while (*a && *a == *b && *a != '\n')
+			a++, b++;
+		if (*a != *b)
+			return true;
+		if (*a)
+			a++, b++;
+	}
+}
+
+static size_t http_aliases(const struct config *c, struct http_alias *out, char files[][PATH_MAX], size_t max)
+{
+	size_t n = 0;
+
+	for (int a = 0; a < PXE_ARCH_COUNT && n < max && c->http.root; a++) {
+		const char *name = c->proxydhcp.boot_files[a];
+
+		if (name && is_http_boot_arch(a) && !strstr(name, "://") &&
+		    outside_root(c->http.root, name[0] == '/' ? name + 1 : name, files[n])) {
+			out[n] = (struct http_alias){ name, files[n] };
+			n++;
+		}
+	}
+	return n;
 }
 
 static char *config_message(const struct server *s, int argc, char **argv)
@@ -369,7 +491,10 @@ static int resolve_address(struct server *s)
 
 static int start_http(struct server *s)
 {
+	static char alias_files[HTTP_MAX_ALIASES][PATH_MAX];
+	struct http_alias aliases[HTTP_MAX_ALIASES];
 	struct http_server_config hc = {
+		.aliases = aliases,
 		.address = s->config->http.listen,
 		.port = (uint16_t)s->config->http.port,
 		.root = s->config->http.root,
@@ -380,6 +505,7 @@ static int start_http(struct server *s)
 	};
 	char err[256];
 
+	hc.n_aliases = http_aliases(s->config, aliases, alias_files, HTTP_MAX_ALIASES);
 	s->scripts.config = s->config;
 	s->scripts.base_url = s->base_url;
 	if (http_server_start(&hc, &s->http, err, sizeof(err)) < 0) {
@@ -399,14 +525,28 @@ static void reload(struct server *s)
 		fprintf(stderr, "stampede: reload refused, the running configuration stays\n");
 		return;
 	}
-	if (strcmp(fresh->tftp.root, s->config->tftp.root) != 0 || fresh->http.port != s->config->http.port ||
-	    (fresh->address && strcmp(fresh->address, s->server_ip) != 0))
-		fprintf(stderr, "stampede: warning: the TFTP root, HTTP port and address change only on restart\n");
+	if (fresh->http.port != s->config->http.port || (fresh->address && strcmp(fresh->address, s->server_ip) != 0) ||
+	    strcmp(fresh->http.listen, s->config->http.listen) != 0)
+		fprintf(stderr, "stampede: warning: the HTTP port, listen address and server address change only when "
+				"stampede restarts\n");
 	pthread_rwlock_wrlock(&s->scripts.lock);
 	old = s->config;
 	s->config = fresh;
 	s->scripts.config = fresh;
 	pthread_rwlock_unlock(&s->scripts.lock);
+	{
+		char *fresh_msg = config_message(s, s->argc, s->argv), *images = images_message(fresh);
+
+		if (fresh_msg && restart_settings_differ(fresh_msg, s->config_msg))
+			fprintf(stderr, "stampede: warning: TFTP root, cache, port range, session limits and the dataplane "
+					"section take effect when the dataplane restarts\n");
+		if (fresh_msg) /* what a restart will use */
+			supervisor_set_config(s->dataplane, fresh_msg);
+		free(fresh_msg);
+		if (images) /* before the reload that reads them */
+			supervisor_send(s->dataplane, images);
+		free(images);
+	}
 	policy = policy_message(s);
 	if (policy) {
 		supervisor_set_policy(s->dataplane, policy);
@@ -448,6 +588,11 @@ static int serve_loop(struct server *s, sigset_t *mask)
 			break;
 		if (fds[1].fd >= 0 && fds[1].revents)
 			supervisor_read(s->dataplane);
+		if (s->fatal) {
+			supervisor_stop(s->dataplane);
+			code = 1;
+			break;
+		}
 		if (!(fds[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
 		switch (si.ssi_signo) {
@@ -514,13 +659,16 @@ static int serve(int argc, char **argv)
 		s.config->http.root ? s.config->http.root : "nowhere");
 
 	args = dataplane_args(argc, argv);
-	config_msg = config_message(&s, argc, argv);
+	s.argc = argc;
+	s.argv = argv;
+	config_msg = s.config_msg = config_message(&s, argc, argv);
 	policy = policy_message(&s);
 	if (!args || !config_msg || !policy)
 		return 1;
 	{
 		const struct supervisor_config sc = { .dataplane = dataplane, .args = args, .iface = s.iface,
-						      .config_message = config_msg, .on_line = on_dataplane_line };
+						      .config_message = config_msg, .on_line = on_dataplane_line,
+						      .ctx = &s };
 
 		if (supervisor_create(&sc, &s.dataplane) < 0 || supervisor_start(s.dataplane, policy) < 0) {
 			fprintf(stderr, "stampede: cannot start the dataplane: %s\n", strerror(errno));

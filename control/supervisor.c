@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 #include "supervisor.h"
 
+#include "instance_lock.h"
+
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -21,6 +23,7 @@
 #define BACKOFF_FIRST_MS  200
 #define BACKOFF_MAX_MS    5000
 #define CRASH_WINDOW_S    60
+#define STABLE_AFTER_S    10 /* up this long: the next crash starts the backoff afresh */
 #define XDP_PROGRAM_NAME  "stampede_steer" /* bpf/stampede_xdp.bpf.c */
 
 struct supervisor {
@@ -28,7 +31,9 @@ struct supervisor {
 	pid_t pid;
 	int fd;
 	bool ready;
+	time_t ready_since;
 	char *policy;
+	char *config_copy; /* owned copy once supervisor_set_config replaced the caller's */
 	char in[65536];
 	size_t in_len;
 	unsigned restarts;
@@ -65,6 +70,8 @@ int xdp_remove_stale(const char *iface)
 		return r;
 	if (strcmp(info.name, XDP_PROGRAM_NAME) != 0)
 		return 0; /* somebody else's program: not ours to remove */
+	if (instance_locked(iface))
+		return -EBUSY; /* a live dataplane's (its control plane went away): not ours either */
 	r = bpf_xdp_detach(ifindex, 0, NULL);
 	return r < 0 ? r : 1;
 }
@@ -110,6 +117,9 @@ static void remove_stale_program(const char *iface)
 
 	if (r == 1)
 		fprintf(stderr, "stampede: removed the XDP program a stopped dataplane left on %s\n", iface);
+	else if (r == -EBUSY)
+		fprintf(stderr, "stampede: another stampede-dataplane is serving %s (a control plane that went away?): "
+				"stop it first\n", iface);
 	else if (r < 0 && r != -ENODEV)
 		fprintf(stderr, "stampede: warning: cannot check %s for a stale XDP program: %s\n", iface, strerror(-r));
 }
@@ -120,6 +130,11 @@ int supervisor_start(struct supervisor *s, const char *policy_message)
 	char **argv;
 	size_t n = 0;
 	sigset_t all, previous;
+	char exec_failed[512];
+
+	/* Formatted before fork: the child of a threaded process may only make
+	 * async-signal-safe calls (another thread may hold stdio's lock). */
+	snprintf(exec_failed, sizeof(exec_failed), "stampede: cannot run %s\n", s->cfg.dataplane);
 
 	if (policy_message)
 		supervisor_set_policy(s, policy_message);
@@ -154,7 +169,7 @@ int supervisor_start(struct supervisor *s, const char *policy_message)
 		if (dup2(pair[1], CHILD_FD) < 0)
 			_exit(127);
 		execv(s->cfg.dataplane, argv);
-		fprintf(stderr, "stampede: cannot run %s: %s\n", s->cfg.dataplane, strerror(errno));
+		(void)!write(STDERR_FILENO, exec_failed, strlen(exec_failed));
 		_exit(127);
 	}
 	sigprocmask(SIG_SETMASK, &previous, NULL);
@@ -173,17 +188,40 @@ int supervisor_start(struct supervisor *s, const char *policy_message)
 	return 0;
 }
 
+/* Out of step with the child: restart it, the reaper re-sends everything. */
+static int send_or_restart(struct supervisor *s, const char *text)
+{
+	int r = write_all(s->fd, text);
+
+	if (r < 0 && s->pid > 0) {
+		fprintf(stderr, "stampede: the dataplane did not take a message (%s): restarting it\n", strerror(-r));
+		kill(s->pid, SIGKILL);
+	}
+	return r;
+}
+
 void supervisor_set_policy(struct supervisor *s, const char *policy_message)
 {
 	free(s->policy);
 	s->policy = strdup(policy_message);
-	if (s->fd >= 0 && s->ready && write_all(s->fd, s->policy) < 0)
-		fprintf(stderr, "stampede: cannot send the new policy to the dataplane\n");
+	if (s->fd >= 0 && s->ready)
+		send_or_restart(s, s->policy);
+}
+
+void supervisor_set_config(struct supervisor *s, const char *config_message)
+{
+	char *copy = strdup(config_message);
+
+	if (!copy)
+		return;
+	free(s->config_copy);
+	s->config_copy = copy;
+	s->cfg.config_message = copy;
 }
 
 int supervisor_send(struct supervisor *s, const char *text)
 {
-	return s->fd < 0 ? -ENOTCONN : write_all(s->fd, text);
+	return s->fd < 0 || !s->ready ? -ENOTCONN : send_or_restart(s, text);
 }
 
 int supervisor_fd(const struct supervisor *s)
@@ -227,7 +265,7 @@ void supervisor_read(struct supervisor *s)
 		*nl = '\0';
 		if (strncmp(s->in, "ready ", 6) == 0) {
 			s->ready = true;
-			s->backoff_ms = BACKOFF_FIRST_MS;
+			s->ready_since = time(NULL);
 			if (s->policy && write_all(s->fd, s->policy) < 0)
 				fprintf(stderr, "stampede: cannot send the policy to the dataplane\n");
 		}
@@ -271,6 +309,8 @@ int supervisor_reap(struct supervisor *s)
 		s->fd = -1;
 	}
 	s->ready = false;
+	if (was_ready && time(NULL) - s->ready_since >= STABLE_AFTER_S)
+		s->backoff_ms = BACKOFF_FIRST_MS;
 	if (!was_ready) {
 		fprintf(stderr, "stampede: the dataplane failed to start (exit %d); see its message above\n",
 			exit_code(status));
@@ -336,5 +376,6 @@ void supervisor_destroy(struct supervisor *s)
 	if (!s)
 		return;
 	free(s->policy);
+	free(s->config_copy);
 	free(s);
 }

@@ -42,7 +42,11 @@ int supervisor_create(const struct supervisor_config *cfg, struct supervisor **o
 int supervisor_start(struct supervisor *s, const char *policy_message);
 /* Replace the policy: kept for restarts and sent to a running child. */
 void supervisor_set_policy(struct supervisor *s, const char *policy_message);
-/* Send one command line (e.g. "reload\n") to the running child. */
+/* Replace the start-up settings used by the next (re)start. */
+void supervisor_set_config(struct supervisor *s, const char *config_message);
+/* Send text (e.g. "reload\n") to the running child. A child that does not
+ * take it within 5 s is killed and restarted: a message cut in half would
+ * garble every one after it. */
 int supervisor_send(struct supervisor *s, const char *text);
 /* The descriptor to poll for the child's lines (-1 when none runs). */
 int supervisor_fd(const struct supervisor *s);

@@ -26,12 +26,12 @@ struct connection {
 	int fd;
 	bool persistent; /* the control plane's descriptor: never closed by us */
 	bool subscriber; /* receives event lines */
-	bool in_policy;  /* between "policy 1" and "end" */
+	int collecting;  /* enum body_kind: inside "policy 1"/"images 1" until "end" */
 	bool done;       /* one-shot connection that has had its reply */
 	char *in;        /* received, not yet consumed */
 	size_t in_len, in_cap;
-	char *policy;    /* policy text being collected */
-	size_t policy_len, policy_cap;
+	char *body;      /* the message being collected */
+	size_t body_len, body_cap;
 	char *out;       /* queued for sending */
 	size_t out_len, out_cap;
 	struct timespec opened;
@@ -130,29 +130,53 @@ static void do_stats(struct control_channel *ch, struct connection *c)
 	free(text);
 }
 
-static void do_policy(struct control_channel *ch, struct connection *c)
-{
-	char msg[512];
-	int r = ch->ops.policy(ch->ops.ctx, c->policy ? c->policy : "", c->policy_len, msg, sizeof(msg));
+/* The multi-line messages: "policy 1" and "images 1", each up to "end". */
+enum body_kind { BODY_NONE, BODY_POLICY, BODY_IMAGES };
 
-	fprintf(stderr, "stampede-dataplane: %s%s\n", r < 0 ? "policy refused, the previous one stays: " : "",
-		msg);
+static void do_body(struct control_channel *ch, struct connection *c)
+{
+	const char *what = c->collecting == BODY_POLICY ? "policy" : "image list";
+	int (*apply)(void *, const char *, size_t, char *, size_t) =
+		c->collecting == BODY_POLICY ? ch->ops.policy : ch->ops.images;
+	char msg[512];
+	int r = apply ? apply(ch->ops.ctx, c->body ? c->body : "", c->body_len, msg, sizeof(msg))
+		      : (snprintf(msg, sizeof(msg), "%s: not supported", what), -ENOTSUP);
+
+	fprintf(stderr, "stampede-dataplane: %s%s%s\n", r < 0 ? what : "",
+		r < 0 ? " refused, the previous one stays: " : "", msg);
 	replyf(c, r < 0 ? "error: %s\n" : "ok %s\n", msg);
-	c->policy_len = 0;
+	c->body_len = 0;
+}
+
+static void start_body(struct connection *c, enum body_kind kind, const char *version)
+{
+	if (atoi(version) != CONTROL_PROTOCOL_VERSION) {
+		replyf(c, "error: message version %.16s not understood (this dataplane speaks %d)\n", version,
+		       CONTROL_PROTOCOL_VERSION);
+		c->done = !c->persistent;
+		return;
+	}
+	c->collecting = kind;
+	c->body_len = 0;
 }
 
 static void command(struct control_channel *ch, struct connection *c, char *line)
 {
-	if (c->in_policy) {
+	if (c->collecting != BODY_NONE) {
 		if (strcmp(line, "end") == 0) {
-			c->in_policy = false;
-			do_policy(ch, c);
+			do_body(ch, c);
+			c->collecting = BODY_NONE;
 			c->done = !c->persistent;
-		} else if (!append(&c->policy, &c->policy_len, &c->policy_cap, line, strlen(line), MAX_MESSAGE) ||
-			   !append(&c->policy, &c->policy_len, &c->policy_cap, "\n", 1, MAX_MESSAGE)) {
-			replyf(c, "error: policy message larger than %u bytes\n", MAX_MESSAGE);
-			c->in_policy = false;
-			c->policy_len = 0;
+		} else if (strncmp(line, "policy ", 7) == 0 || strncmp(line, "images ", 7) == 0) {
+			/* A sender that gave up half-way and started again: the
+			 * half message is dropped, the new one collected. */
+			replyf(c, "error: message cut short by a new one; it was dropped\n");
+			start_body(c, line[0] == 'p' ? BODY_POLICY : BODY_IMAGES, line + 7);
+		} else if (!append(&c->body, &c->body_len, &c->body_cap, line, strlen(line), MAX_MESSAGE) ||
+			   !append(&c->body, &c->body_len, &c->body_cap, "\n", 1, MAX_MESSAGE)) {
+			replyf(c, "error: message larger than %u bytes\n", MAX_MESSAGE);
+			c->collecting = BODY_NONE;
+			c->body_len = 0;
 			c->done = !c->persistent;
 		}
 		return;
@@ -164,19 +188,17 @@ static void command(struct control_channel *ch, struct connection *c, char *line
 	} else if (strcmp(line, "hello") == 0) {
 		replyf(c, "stampede-dataplane %d\n", CONTROL_PROTOCOL_VERSION);
 	} else if (strncmp(line, "policy ", 7) == 0) {
-		if (atoi(line + 7) != CONTROL_PROTOCOL_VERSION) {
-			replyf(c, "error: policy version %.16s not understood (this dataplane speaks %d)\n", line + 7,
-			       CONTROL_PROTOCOL_VERSION);
-		} else {
-			c->in_policy = true;
-			c->policy_len = 0;
-			return;
-		}
+		start_body(c, BODY_POLICY, line + 7);
+		return;
+	} else if (strncmp(line, "images ", 7) == 0) {
+		start_body(c, BODY_IMAGES, line + 7);
+		return;
 	} else if (strcmp(line, "events") == 0) {
 		c->subscriber = true;
 		return;
 	} else {
-		replyf(c, "error: unknown command \"%.32s\" (expected hello, stats, reload, policy or events)\n", line);
+		replyf(c, "error: unknown command \"%.32s\" (expected hello, stats, reload, policy, images or events)\n",
+		       line);
 	}
 	c->done = !c->persistent;
 }
@@ -201,7 +223,7 @@ static void close_connection(struct connection *c)
 {
 	close(c->fd);
 	free(c->in);
-	free(c->policy);
+	free(c->body);
 	free(c->out);
 	memset(c, 0, sizeof(*c));
 	c->fd = -1;
@@ -259,9 +281,15 @@ static void publish_events(struct control_channel *ch)
 
 			if (c->fd < 0 || !c->subscriber)
 				continue;
-			/* Whole batches or nothing, so a reader never sees half a line. */
-			if (!append(&c->out, &c->out_len, &c->out_cap, batch, n, OUTBOX_CAP))
+			/* Whole batches or nothing, so a reader never sees half a line. A
+			 * socket subscriber that stopped reading is let go (it would
+			 * hold a connection slot forever); the control plane's own
+			 * descriptor is kept and loses events instead. */
+			if (!append(&c->out, &c->out_len, &c->out_cap, batch, n, OUTBOX_CAP)) {
 				ch->events_dropped++;
+				if (!c->persistent)
+					c->done = true, c->out_len = 0;
+			}
 		}
 		if (n < sizeof(batch) / 2)
 			break;
@@ -297,7 +325,7 @@ static void accept_client(struct control_channel *ch)
 			return;
 		}
 	}
-	(void)!write(fd, "error: too many control connections\n", 37);
+	(void)!send(fd, "error: too many control connections\n", 37, MSG_NOSIGNAL | MSG_DONTWAIT);
 	close(fd);
 }
 

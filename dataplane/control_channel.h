@@ -15,7 +15,10 @@
  *   "stats"             -> "name value" lines, then "."
  *   "reload"            -> "ok ..." or "error: ..." (the image cache is re-read)
  *   "policy 1", lines, "end"
- *                       -> "ok policy ..." or "error: line N: ..."
+ *                       -> "ok policy ..." or "error: policy: line N: ..."
+ *   "images 1", "NAME=/path" lines, "end"
+ *                       -> "ok ..." or "error: ...": the boot files cached from
+ *                          outside the root at the next reload (--image)
  *   "events"            -> from then on, "event ..." lines as things happen
  * Event lines may interleave with replies on the control plane's descriptor;
  * they always start with "event ", replies never do.
@@ -38,6 +41,8 @@ struct control_ops {
 	int (*reload)(void *ctx, char *msg, size_t len);
 	/* The text between "policy 1" and "end". Same contract as reload. */
 	int (*policy)(void *ctx, const char *text, size_t text_len, char *msg, size_t len);
+	/* The text between "images 1" and "end". Same contract. */
+	int (*images)(void *ctx, const char *text, size_t text_len, char *msg, size_t len);
 	/* Formats waiting events as whole "event ...\n" lines into buf, at most
 	 * cap bytes; returns the bytes written (0: none waiting). */
 	size_t (*events)(void *ctx, char *buf, size_t cap);

@@ -36,6 +36,7 @@
 #include "control_channel.h"
 #include "events.h"
 #include "iface.h"
+#include "instance_lock.h"
 #include "net.h"
 #include "options.h"
 #include "port.h"
@@ -61,6 +62,7 @@
 /* Boot events waiting for the control thread (every 20 ms): room for a storm. */
 #define EVENT_RING_SIZE 16384
 #define CONTROL_FD_TIMEOUT_MS 10000
+#define STALE_POLICIES_MAX    16
 
 #define DP_COUNTERS(X)                                                                  \
 	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes) X(tx_dropped) X(cache_swaps)
@@ -103,6 +105,13 @@ struct dataplane {
 	uint64_t policies_applied, policies_refused;
 	struct rte_ring *events;
 	uint64_t events_lost; /* the ring was full */
+	struct proxy_policy *stale_policies[STALE_POLICIES_MAX]; /* retired while stopping */
+	/* The images of the next cache load (--image at start, "images 1"
+	 * later); only the control thread touches them once it runs. */
+	struct cache_image images[DP_MAX_IMAGES];
+	size_t n_images;
+	char *images_storage;
+	unsigned n_stale_policies;
 	uint64_t wall_offset_us;
 	struct control_channel *channel;
 };
@@ -408,7 +417,7 @@ static void free_retired(void *ctx)
 
 static int load_cache(struct dataplane *dp, struct cache **out, char *msg, size_t len)
 {
-	int r = cache_load_with_images(dp->opts.tftp_root, dp->opts.images, dp->opts.n_images,
+	int r = cache_load_with_images(dp->opts.tftp_root, dp->images, dp->n_images,
 				       (uint64_t)dp->opts.cache_mb << 20, &hugepage_allocator, out, msg, len);
 
 	if (r == 0)
@@ -455,19 +464,21 @@ static void retire_policy(struct dataplane *dp, struct proxy_policy *old)
 
 	if (!old)
 		return;
-	for (int i = 0; i < 1000 && !stop_requested; i++) {
+	for (int i = 0; i < 1000; i++) {
 		struct timespec ms = { .tv_nsec = 1000000 };
 
 		if (__atomic_load_n(&dp->loop_epoch, __ATOMIC_ACQUIRE) >= start + 2) {
 			proxy_policy_free(old);
 			return;
 		}
+		if (stop_requested && dp->n_stale_policies < STALE_POLICIES_MAX) {
+			/* The loop may be in its last burst: freed after it returns. */
+			dp->stale_policies[dp->n_stale_policies++] = old;
+			return;
+		}
 		nanosleep(&ms, NULL);
 	}
-	if (stop_requested)
-		proxy_policy_free(old); /* the loop has ended */
-	else
-		fprintf(stderr, "stampede-dataplane: warning: the polling loop did not turn in 1 s; "
+	fprintf(stderr, "stampede-dataplane: warning: the polling loop did not turn in 1 s; "
 				"an old policy is left allocated\n");
 }
 
@@ -516,12 +527,54 @@ static int apply_policy(void *ctx, const char *text, size_t text_len, char *msg,
 	return 0;
 }
 
+/* "images 1": NAME=/absolute/path lines; they take effect at the next reload. */
+static int apply_images(void *ctx, const char *text, size_t text_len, char *msg, size_t len)
+{
+	struct dataplane *dp = ctx;
+	struct cache_image images[DP_MAX_IMAGES];
+	char *storage = malloc(text_len + 1), *line, *next;
+	size_t n = 0;
+
+	if (!storage) {
+		snprintf(msg, len, "images: out of memory");
+		return -ENOMEM;
+	}
+	memcpy(storage, text, text_len);
+	storage[text_len] = '\0';
+	for (line = storage; line && *line; line = next) {
+		char *eq;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		if (!*line)
+			continue;
+		eq = strchr(line, '=');
+		if (!eq || eq == line || eq[1] != '/' || n == DP_MAX_IMAGES) {
+			snprintf(msg, len, "images: \"%.60s\": expected NAME=/absolute/path, at most %d", line,
+				 DP_MAX_IMAGES);
+			free(storage);
+			return -EINVAL;
+		}
+		*eq = '\0';
+		images[n++] = (struct cache_image){ line, eq + 1 };
+	}
+	free(dp->images_storage);
+	dp->images_storage = storage;
+	memcpy(dp->images, images, n * sizeof(images[0]));
+	dp->n_images = n;
+	snprintf(msg, len, "images: %zu boot files from outside the root, read at the next reload", n);
+	return 0;
+}
+
 static size_t drain_events(void *ctx, char *buf, size_t cap)
 {
 	struct dataplane *dp = ctx;
 	struct dp_event e;
 	size_t used = 0;
 
+	if (!dp->events)
+		return 0;
 	/* 512 bytes is more than any formatted line: stop before one could not fit. */
 	while (cap - used > 512 && rte_ring_sc_dequeue_elem(dp->events, &e, sizeof(e)) == 0)
 		used += dp_event_format(&e, dp->wall_offset_us, buf + used, cap - used);
@@ -682,6 +735,13 @@ int main(int argc, char **argv)
 		fprintf(stderr, "stampede-dataplane: %s\n", err);
 		return 1;
 	}
+	if ((r = instance_lock(dp.opts.iface)) < 0) {
+		fprintf(stderr, "stampede-dataplane: %s\n",
+			r == -EWOULDBLOCK ? "another stampede-dataplane already serves this interface"
+					  : "cannot take the lock in " INSTANCE_LOCK_DIR);
+		return 1;
+	}
+	/* held (its descriptor open) until the process ends */
 	if (port_eal_args(&dp.opts, dp.opts.xdp_prog, eal_storage, sizeof(eal_storage), eal_argv, &eal_argc) < 0) {
 		fprintf(stderr, "stampede-dataplane: too many EAL arguments\n");
 		return 2;
@@ -689,6 +749,7 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_stop);
 	signal(SIGTERM, on_stop);
 	signal(SIGHUP, on_hup);
+	signal(SIGPIPE, SIG_IGN); /* a control client that went away is an error code, not a death */
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "stampede-dataplane: DPDK EAL init failed: %s "
 				"(hugepages: run scripts/setup.sh, or pass --no-huge)\n",
@@ -715,6 +776,8 @@ int main(int argc, char **argv)
 		goto out_eal;
 	}
 	dp.opts.tftp.max_blksize = max_blksize(mtu, dp.pool);
+	memcpy(dp.images, dp.opts.images, dp.opts.n_images * sizeof(dp.images[0]));
+	dp.n_images = dp.opts.n_images;
 	dp.events = rte_ring_create_elem("stampede_events", sizeof(struct dp_event), EVENT_RING_SIZE,
 					 (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
 	{
@@ -774,6 +837,7 @@ int main(int argc, char **argv)
 		snprintf(socket_path, sizeof(socket_path), "/run/stampede/%s.sock", dp.opts.iface);
 	{
 		const struct control_ops ops = { .stats = print_stats, .reload = reload_cache, .policy = apply_policy,
+						 .images = apply_images,
 						 .events = drain_events, .housekeeping = free_retired, .ctx = &dp };
 		int cr = control_channel_start(socket_path, dp.opts.control_fd, &ops, &reload_requested, &channel);
 
@@ -815,6 +879,8 @@ int main(int argc, char **argv)
 
 	control_channel_stop(channel);
 	proxy_policy_free(__atomic_exchange_n(&dp.policy, NULL, __ATOMIC_ACQ_REL));
+	for (unsigned i = 0; i < dp.n_stale_policies; i++)
+		proxy_policy_free(dp.stale_policies[i]);
 out_port:
 	if (dp.have_xdp)
 		xdp_maps_close(&dp.xdp);
@@ -828,6 +894,7 @@ out_cache:
 	free_retired(&dp);
 	rte_ring_free(dp.retired);
 	rte_ring_free(dp.events);
+	free(dp.images_storage);
 out_eal:
 	rte_eal_cleanup();
 	if (dp.opts.no_huge)

@@ -158,9 +158,9 @@ static enum proxy_decision shape_reply(const struct proxy_policy *p, const struc
 }
 
 /* RFC 2131 §4.1 and PXE 2.1: relayed requests go back to the relay on 67;
- * 4011 requests to where they came from; the rest to the client on 68,
- * broadcast while it has no address (yiaddr is never set, so no unicast to a
- * not-yet-configured client is possible). */
+ * 4011 requests to where they came from; a client with an address (ciaddr)
+ * by unicast; the rest broadcast on 68 (yiaddr is never set, so there is no
+ * address to unicast a not-yet-configured client to). */
 static void address_reply(const struct net_udp_datagram *d, const struct dhcp_message *m, struct proxy_answer *a)
 {
 	static const uint8_t broadcast_mac[NET_ETH_ALEN] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
@@ -176,7 +176,7 @@ static void address_reply(const struct net_udp_datagram *d, const struct dhcp_me
 	if (m->giaddr) {
 		a->to.ip = m->giaddr;
 		a->to.port = DHCP_SERVER_PORT;
-	} else if (m->ciaddr && !(m->flags & DHCP_FLAG_BROADCAST)) {
+	} else if (m->ciaddr) { /* RFC 2131 §4.1: to ciaddr, whatever the flag */
 		a->to.ip = m->ciaddr;
 		a->to.port = DHCP_CLIENT_PORT;
 	} else {

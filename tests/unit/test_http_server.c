@@ -1125,3 +1125,31 @@ Test(http_range_parse, table)
 		}
 	}
 }
+
+/* The configuration's HTTP Boot files are served at their name even when they
+ * are symlinks out of the root (Debian's ipxe.efi -> /boot/ipxe.efi); the same
+ * link without an alias stays refused, and an alias serves nothing else. */
+Test(http, aliases_serve_named_files_outside_the_root)
+{
+	char outside[256], path[300];
+	struct http_alias alias;
+	struct response r;
+
+	snprintf(outside, sizeof(outside), "%s.outside", root);
+	cr_assert(eq(int, mkdir(outside, 0755), 0));
+	snprintf(path, sizeof(path), "%s/boot.efi", outside);
+	write_bytes(path, "outside bytes", 13);
+	put_link(path, "boot.efi");
+	put_link(path, "other.efi");
+	alias = (struct http_alias){ "/boot.efi", path };
+	start_with((struct http_server_config){ .root = root, .aliases = &alias, .n_aliases = 1 });
+	get("/boot.efi", NULL, &r);
+	cr_assert(eq(int, r.status, 200));
+	cr_assert(eq(sz, r.body_len, 13));
+	cr_assert(eq(int, memcmp(r.body, "outside bytes", 13), 0));
+	response_free(&r);
+	get("/other.efi", NULL, &r);
+	cr_assert(eq(int, r.status, 404), "a link out of the root without an alias");
+	response_free(&r);
+	remove_tree(outside);
+}

@@ -861,7 +861,7 @@ Test(proxy_dhcp, relayed_discover_is_answered_through_the_relay)
 	cr_assert(eq(u8[6], ans.to.mac, (uint8_t *)relay_mac));
 }
 
-Test(proxy_dhcp, ciaddr_without_broadcast_flag_is_unicast_to_ciaddr_68)
+Test(proxy_dhcp, ciaddr_is_unicast_to_ciaddr_68_whatever_the_flag)
 {
 	const struct proxy_policy *p = policy_with("");
 	uint8_t req[MAX_PACKET];
@@ -878,10 +878,12 @@ Test(proxy_dhcp, ciaddr_without_broadcast_flag_is_unicast_to_ciaddr_68)
 	cr_assert(eq(u16, ans.src_port, DHCP_SERVER_PORT));
 	cr_assert(eq(u32, reply.ciaddr, 0), "an OFFER has no ciaddr");
 
-	/* The broadcast flag set: broadcast after all (RFC 2131 §4.1). */
+	/* The broadcast flag set: still unicast to ciaddr (RFC 2131 §4.1: the
+	 * flag matters only while the client has no address). */
 	req[10] = 0x80;
 	cr_assert(eq(int, handle(p, &d), PROXY_offer));
-	expect_broadcast_to_68();
+	cr_assert(eq(u32, ans.to.ip, ip("10.0.2.15")));
+	cr_assert(eq(u16, ans.to.port, DHCP_CLIENT_PORT));
 
 	/* ACK on 67 to a REQUEST with ciaddr, no broadcast flag. */
 	size_t len = REQ(req, .type = DHCP_REQUEST, .ciaddr = "10.0.2.15", .server_id = SERVER_IP, .has_arch = true,
