@@ -1286,3 +1286,14 @@ Test(config_check_host, missing_boot_file_is_a_warning, .init = make_tmp, .fini 
 	cr_expect(eq(u32, warn.n, 0));
 	config_free(c);
 }
+
+/* The dataplane refuses a script URL longer than one DHCP option: so does check. */
+Test(config_errors, http_url_too_long_for_the_script_url)
+{
+	char text[512], host[201];
+
+	memset(host, 'h', 200);
+	host[200] = '\0';
+	snprintf(text, sizeof(text), "http:\n  url: http://%s:8080\n", host);
+	expect_error(text, NAME ":2:8: ", "http.url is too long");
+}
