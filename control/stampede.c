@@ -244,7 +244,7 @@ static void printable(const char *in, char *out, size_t cap)
 	for (; *in && o + 3 < cap; in++) {
 		unsigned char c = (unsigned char)*in;
 
-		if (c > 0x20 && c < 0x7f && c != '%') {
+		if (c > 0x20 && c < 0x7f) { /* '%' kept: targets arrive percent-encoded already */
 			out[o++] = (char)c;
 		} else {
 			out[o++] = '%';
