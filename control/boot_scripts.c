@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "ipxe_script.h"
+#include "machines.h"
 
 int boot_arch_from_query(const char *arch)
 {
@@ -110,6 +112,15 @@ int boot_script_http(void *ctx, const struct http_script_request *req, char **bo
 						bs->config->menu_timeout_s * 1000 };
 
 		r = ipxe_script_render(profile, &vars, &menu, body, err, sizeof(err));
+		if (r == 0 && bs->machines && strcmp(req->method, "HEAD") != 0) {
+			struct timespec now;
+
+			clock_gettime(CLOCK_REALTIME, &now);
+			machines_on_script(bs->machines, (double)now.tv_sec + (double)now.tv_nsec / 1e9, mac,
+					   req->remote_ip ? req->remote_ip : "", vars.hostname, profile->name,
+					   profile->kind == PROFILE_LINUX ? profile->kernel : NULL, profile->initrds,
+					   profile->kind == PROFILE_LINUX ? profile->n_initrds : 0);
+		}
 	}
 	pthread_rwlock_unlock(&bs->lock);
 	if (r < 0) {

@@ -16,11 +16,13 @@
 #include "config.h"
 #include "http_server.h"
 
+struct machines;
+
 struct boot_scripts {
 	pthread_rwlock_t lock; /* config is swapped on reload */
 	const struct config *config;
 	const char *base_url;  /* http://HOST:PORT */
-	char base_url_storage[256];
+	struct machines *machines; /* told which script each machine got; may be NULL */
 };
 
 /* iPXE's ${platform}-${buildarch} ("pcbios-i386", "efi-x86_64", ...), or one

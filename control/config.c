@@ -754,6 +754,76 @@ static const struct key dataplane_keys[] = {
 	{ "pmd", dp_pmd }, { "no_huge", dp_no_huge }, { "lcore", dp_lcore }, { "eal", dp_eal },
 };
 
+HANDLER(api_token)
+{
+	const char *s = get_string(w, v, "api.token");
+
+	UNUSED_CTX;
+	if (s && strlen(s) < 16)
+		error_at(w, v, "api.token must be at least 16 characters (it guards reloads)");
+	else
+		w->cfg->api.token = s;
+}
+static const struct key api_keys[] = { { "token", api_token } };
+HANDLER(top_api) { walk_mapping(w, v, "api", api_keys, 1, ctx); }
+
+HANDLER(tl_machines) { UNUSED_CTX; get_uint(w, v, "timeline.machines", 1, 65536, &w->cfg->timeline.machines); }
+HANDLER(tl_events) { UNUSED_CTX; get_uint(w, v, "timeline.events", 1, 1024, &w->cfg->timeline.events); }
+static const struct key timeline_keys[] = { { "machines", tl_machines }, { "events", tl_events } };
+HANDLER(top_timeline) { walk_mapping(w, v, "timeline", timeline_keys, 2, ctx); }
+
+HANDLER(log_format)
+{
+	const char *s = scalar(v);
+
+	UNUSED_CTX;
+	if (!s || (strcmp(s, "text") && strcmp(s, "json")))
+		error_at(w, v, "log.format must be text or json");
+	else
+		w->cfg->log.format = get_string(w, v, "log.format");
+}
+HANDLER(log_level)
+{
+	const char *s = scalar(v);
+
+	UNUSED_CTX;
+	if (!s || (strcmp(s, "error") && strcmp(s, "warn") && strcmp(s, "info") && strcmp(s, "debug")))
+		error_at(w, v, "log.level must be error, warn, info or debug");
+	else
+		w->cfg->log.level = get_string(w, v, "log.level");
+}
+static const struct key log_keys[] = { { "format", log_format }, { "level", log_level } };
+HANDLER(top_log) { walk_mapping(w, v, "log", log_keys, 2, ctx); }
+
+HANDLER(ba_url)
+{
+	const char *s = get_string(w, v, "boot_api.url");
+
+	UNUSED_CTX;
+	if (s && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+		error_at(w, v, "boot_api.url must start with http:// or https://");
+	else
+		w->cfg->boot_api.url = s;
+}
+HANDLER(ba_token) { UNUSED_CTX; w->cfg->boot_api.token = get_string(w, v, "boot_api.token"); }
+HANDLER(ba_timeout) { UNUSED_CTX; get_uint(w, v, "boot_api.timeout_ms", 100, 30000, &w->cfg->boot_api.timeout_ms); }
+HANDLER(ba_ttl) { UNUSED_CTX; get_uint(w, v, "boot_api.cache_ttl_s", 0, 86400, &w->cfg->boot_api.cache_ttl_s); }
+HANDLER(ba_entries)
+{
+	UNUSED_CTX;
+	get_uint(w, v, "boot_api.max_cache_entries", 1, 1u << 20, &w->cfg->boot_api.max_cache_entries);
+}
+static const struct key boot_api_keys[] = {
+	{ "url", ba_url }, { "token", ba_token }, { "timeout_ms", ba_timeout }, { "cache_ttl_s", ba_ttl },
+	{ "max_cache_entries", ba_entries },
+};
+HANDLER(top_boot_api)
+{
+	walk_mapping(w, v, "boot_api", boot_api_keys, sizeof(boot_api_keys) / sizeof(boot_api_keys[0]), ctx);
+	if (!w->cfg->boot_api.url)
+		error_at(w, v, "boot_api needs a url");
+}
+
 HANDLER(top_tftp) { walk_mapping(w, v, "tftp", tftp_keys, sizeof(tftp_keys) / sizeof(tftp_keys[0]), ctx); }
 HANDLER(top_http) { walk_mapping(w, v, "http", http_keys, sizeof(http_keys) / sizeof(http_keys[0]), ctx); }
 HANDLER(top_proxydhcp)
@@ -769,7 +839,8 @@ static const struct key top_keys[] = {
 	{ "interface", top_interface }, { "address", top_address },     { "tftp", top_tftp },
 	{ "http", top_http },           { "proxydhcp", top_proxydhcp }, { "profiles", top_profiles },
 	{ "machines", top_machines },   { "default_profile", top_default }, { "menu_timeout", top_menu_timeout },
-	{ "dataplane", top_dataplane },
+	{ "dataplane", top_dataplane }, { "api", top_api },           { "timeline", top_timeline },
+	{ "log", top_log },             { "boot_api", top_boot_api },
 };
 
 /* ---- after the walk: references between sections ---- */
@@ -854,6 +925,13 @@ static void set_defaults(struct config *c, const char *name)
 	c->default_profile = "menu";
 	c->menu_timeout_s = 5;
 	c->dataplane.lcore = -1;
+	c->timeline.machines = 1024;
+	c->timeline.events = 64;
+	c->log.format = "text";
+	c->log.level = "info";
+	c->boot_api.timeout_ms = 2000;
+	c->boot_api.cache_ttl_s = 60;
+	c->boot_api.max_cache_entries = 4096;
 }
 
 struct config *config_parse(const char *name, const char *text, size_t len, struct config_errors *errors)

@@ -76,6 +76,26 @@ struct config {
 		const char *eal;
 	} dataplane;
 
+	struct {
+		const char *token; /* bearer token for the API's write calls; NULL: none needed */
+	} api;
+
+	struct {
+		unsigned machines; /* machines remembered, the least recently seen evicted */
+		unsigned events;   /* timeline entries kept per machine */
+	} timeline;
+
+	struct {
+		const char *format; /* "text" or "json" */
+		const char *level;  /* "error", "warn", "info" or "debug" */
+	} log;
+
+	struct {
+		const char *url; /* NULL: no external boot API */
+		const char *token;
+		unsigned timeout_ms, cache_ttl_s, max_cache_entries;
+	} boot_api;
+
 	void *arena; /* every string above lives here */
 };
 

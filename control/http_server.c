@@ -49,6 +49,7 @@ struct counters {
 
 struct http_server {
 	struct MHD_Daemon *daemon;
+	http_route_fn route;
 	int root_fd; /* O_PATH directory; -1 without file serving */
 	struct {
 		char *path, *file;
@@ -331,6 +332,53 @@ static enum MHD_Result serve_script(struct http_server *s, struct MHD_Connection
 	return answer(s, c, rq, status, r, len);
 }
 
+/* ---- the control plane's routes ---------------------------------------------------- */
+
+const char *http_route_query(const struct http_route_request *req, const char *key)
+{
+	return MHD_lookup_connection_value(req->opaque, MHD_GET_ARGUMENT_KIND, key);
+}
+
+/* 1: answered (the MHD result in *result), 0: not a route. */
+static int serve_route(struct http_server *s, struct MHD_Connection *c, struct request *rq, const char *path,
+		       enum MHD_Result *result)
+{
+	struct http_route_request req = {
+		.method = rq->method,
+		.path = path,
+		.authorization = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION),
+		.remote_ip = rq->remote_ip,
+		.opaque = c,
+	};
+	struct http_route_response resp = { 0 };
+	struct MHD_Response *r;
+	int handled = s->route(s->ctx, &req, &resp);
+
+	if (handled == 0)
+		return 0;
+	if (handled < 0 || resp.status < 100 || resp.status > 599) {
+		free(resp.body);
+		*result = answer_text(s, c, rq, MHD_HTTP_INTERNAL_SERVER_ERROR, "500 internal error\n");
+		return 1;
+	}
+	if (resp.body)
+		r = MHD_create_response_from_buffer(resp.len, resp.body, MHD_RESPMEM_MUST_FREE);
+	else
+		r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+	if (!r) {
+		free(resp.body);
+		*result = MHD_NO;
+		return 1;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+				resp.content_type ? resp.content_type : "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (resp.www_authenticate)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_WWW_AUTHENTICATE, resp.www_authenticate);
+	*result = answer(s, c, rq, resp.status, r, resp.len);
+	return 1;
+}
+
 /* ---- files ---------------------------------------------------------------------- */
 
 static int open_beneath(int dir_fd, const char *path)
@@ -484,7 +532,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	snprintf(rq->method, sizeof(rq->method), "%s", method);
 	/* Refused at once: libmicrohttpd then closes the connection rather than
 	 * read a body nobody wants. */
-	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 && !(s->route && !strcmp(method, "POST")))
 		return answer_text(s, c, rq, MHD_HTTP_METHOD_NOT_ALLOWED, "405 only GET and HEAD\n");
 	/* The first call comes with the headers; libmicrohttpd keeps the connection
 	 * alive only for a response queued on a later call, once the (empty)
@@ -509,6 +557,14 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 		return answer_text(s, c, rq, MHD_HTTP_URI_TOO_LONG, "414 path too long\n");
 	default:
 		return answer_text(s, c, rq, MHD_HTTP_BAD_REQUEST, "400 bad path\n");
+	}
+	if (s->route) {
+		enum MHD_Result result;
+
+		if (serve_route(s, c, rq, path, &result))
+			return result;
+		if (!strcmp(rq->method, "POST"))
+			return answer_text(s, c, rq, MHD_HTTP_METHOD_NOT_ALLOWED, "405 only GET and HEAD\n");
 	}
 	if (s->script && !strcmp(path, "boot.ipxe"))
 		return serve_script(s, c, rq);
@@ -665,6 +721,7 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
 	if (!(s = calloc(1, sizeof(*s))))
 		return fail(-ENOMEM, err, err_len, "HTTP: out of memory");
 	s->root_fd = -1;
+	s->route = cfg->route;
 	s->script = cfg->script;
 	s->log = cfg->log;
 	s->error = cfg->error;

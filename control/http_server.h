@@ -87,6 +87,34 @@ struct http_log_entry {
 
 typedef void (*http_log_fn)(void *ctx, const struct http_log_entry *entry);
 
+/*
+ * Routes of the control plane's own (the JSON API, /metrics, the dashboard):
+ * asked first for every request whose path is clean; POST reaches only them.
+ * The handler returns 1 with resp filled (body malloc'd, freed by the server),
+ * 0 to let the request fall through to /boot.ipxe and the files, or a negative
+ * errno (500). A request body is read and discarded: the routes take none.
+ */
+struct http_route_request {
+	const char *method;        /* "GET", "HEAD" or "POST" */
+	const char *path;          /* decoded, without the leading '/': "api/v1/machines" */
+	const char *authorization; /* the Authorization header, or NULL */
+	const char *remote_ip;
+	void *opaque;              /* for http_route_query */
+};
+
+struct http_route_response {
+	unsigned status;
+	const char *content_type; /* NULL: application/json */
+	char *body;               /* malloc'd; may be NULL for an empty body */
+	size_t len;
+	const char *www_authenticate; /* a WWW-Authenticate value for a 401, or NULL */
+};
+
+typedef int (*http_route_fn)(void *ctx, const struct http_route_request *req, struct http_route_response *resp);
+
+/* A query parameter of the request (decoded), or NULL. */
+const char *http_route_query(const struct http_route_request *req, const char *key);
+
 /* A file served at a path whatever the root says: the boot files the
  * configuration names (UEFI HTTP Boot), which may be symlinks out of the root
  * (Debian's /usr/lib/ipxe/ipxe.efi -> /boot/ipxe.efi). Nothing else leaves it. */
@@ -112,6 +140,7 @@ struct http_server_config {
 	unsigned threads;         /* 0: one per online CPU; at most HTTP_MAX_THREADS */
 	const struct http_alias *aliases; /* copied; at most HTTP_MAX_ALIASES; need a root */
 	size_t n_aliases;
+	http_route_fn route;              /* may be NULL */
 };
 
 struct http_server_stats {

@@ -29,10 +29,16 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "boot_scripts.h"
+#include "api.h"
 #include "config.h"
+#include "dataplane_stats.h"
+#include "event_line.h"
+#include "machines.h"
+#include "throughput.h"
 #include "http_server.h"
 #include "iface.h"
 #include "ipxe_script.h"
@@ -124,26 +130,29 @@ static void print_errors(const struct config_errors *e, const char *prefix)
 }
 
 /* Load, apply the command line, check against this host. NULL after printing why. */
-static struct config *load_config(const char *path, const struct overrides *o)
+/* Load, apply the command line, check against this host. NULL with the
+ * errors in *errors; warnings in *warnings either way. */
+static struct config *load_config_errors(const char *path, const struct overrides *o, struct config_errors *errors,
+					 struct config_errors *warnings)
 {
-	struct config_errors errors, warnings = { 0 };
-	struct config *c = config_load(path, &errors);
+	struct config *c = config_load(path, errors);
 	unsigned long port;
 
-	if (!c) {
-		print_errors(&errors, "stampede: ");
+	memset(warnings, 0, sizeof(*warnings));
+	if (!c)
 		return NULL;
-	}
 	if (o->tftp_root)
 		c->tftp.root = o->tftp_root;
 	if (o->http_root)
 		c->http.root = o->http_root;
+	memset(errors, 0, sizeof(*errors));
 	if (o->http_port) {
 		char *end;
 
 		port = strtoul(o->http_port, &end, 10);
 		if (*end || port == 0 || port > 65535) {
-			fprintf(stderr, "stampede: --http-port %s: expected 1 to 65535\n", o->http_port);
+			snprintf(errors->msg[errors->n++], sizeof(errors->msg[0]), "--http-port %.64s: expected 1 to 65535",
+				 o->http_port);
 			config_free(c);
 			return NULL;
 		}
@@ -151,23 +160,32 @@ static struct config *load_config(const char *path, const struct overrides *o)
 	}
 	if (o->addr)
 		c->address = o->addr;
-	memset(&errors, 0, sizeof(errors));
 	if (!o->no_host) {
 		config_discover_profiles(c);
-		config_check_host(c, &errors, &warnings);
+		config_check_host(c, errors, warnings);
 	}
 	for (size_t i = 0; i < c->n_profiles; i++) {
 		char err[384];
 
-		if (ipxe_profile_check(&c->profiles[i], err, sizeof(err)) < 0 && errors.n < CONFIG_MAX_ERRORS)
-			snprintf(errors.msg[errors.n++], sizeof(errors.msg[0]), "%.100s: %.270s", c->source, err);
+		if (ipxe_profile_check(&c->profiles[i], err, sizeof(err)) < 0 && errors->n < CONFIG_MAX_ERRORS)
+			snprintf(errors->msg[errors->n++], sizeof(errors->msg[0]), "%.100s: %.270s", c->source, err);
 	}
-	print_errors(&warnings, "stampede: warning: ");
-	if (errors.n) {
-		print_errors(&errors, "stampede: ");
+	if (errors->n) {
 		config_free(c);
 		return NULL;
 	}
+	return c;
+}
+
+/* The same, printing what is wrong. */
+static struct config *load_config(const char *path, const struct overrides *o)
+{
+	struct config_errors errors, warnings;
+	struct config *c = load_config_errors(path, o, &errors, &warnings);
+
+	print_errors(&warnings, "stampede: warning: ");
+	if (!c)
+		print_errors(&errors, "stampede: ");
 	return c;
 }
 
@@ -215,12 +233,43 @@ struct server {
 	int argc; /* serve's arguments: the dataplane options among them */
 	char **argv;
 	char *config_msg; /* the settings the dataplane was started with */
+	struct machines *machines;
+	struct throughput throughput;
+	struct duration_histogram tftp_durations;
+	struct api api;
+	char stats_socket[108];
 };
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
 
 static void on_dataplane_line(void *ctx, const char *line)
 {
 	struct server *s = ctx;
+	struct event_dhcp dhcp;
+	struct event_tftp tftp;
 
+	switch (event_line_parse(line, &dhcp, &tftp)) {
+	case EVENT_DHCP:
+		machines_on_dhcp(s->machines, &dhcp);
+		break;
+	case EVENT_TFTP: {
+		double seconds = machines_on_tftp(s->machines, &tftp);
+
+		if (seconds >= 0)
+			duration_histogram_observe(&s->tftp_durations, seconds);
+		if (!strcmp(tftp.state, "progress"))
+			return; /* the dashboard shows progress; the log only starts and ends */
+		break;
+	}
+	default:
+		break;
+	}
 	/* One line per event or reply, as the dataplane wrote it. */
 	fprintf(stderr, "stampede: %s\n", line);
 	if (strncmp(line, "ok policy", 9) == 0)
@@ -257,9 +306,14 @@ static void printable(const char *in, char *out, size_t cap)
 
 static void on_http_request(void *ctx, const struct http_log_entry *e)
 {
-	char target[1024], method[32];
+	struct server *s = ctx;
+	char target[1024], method[32], path[1024];
 
-	(void)ctx;
+	/* The machine table wants the path: no leading '/', no query. */
+	snprintf(path, sizeof(path), "%s", e->target[0] == '/' ? e->target + 1 : e->target);
+	path[strcspn(path, "?")] = '\0';
+	if (e->method[0] && strcmp(path, "boot.ipxe") != 0)
+		machines_on_http(s->machines, now_s(), e->remote_ip, path, e->status, e->bytes, e->complete);
 	printable(e->target, target, sizeof(target));
 	printable(e->method[0] ? e->method : "-", method, sizeof(method));
 	fprintf(stderr, "stampede: http %s %s %u %llu bytes%s from %s in %.1f ms\n", method, target, e->status, (unsigned long long)e->bytes, e->complete ? "" : " (incomplete)", e->remote_ip,
@@ -489,6 +543,31 @@ static int resolve_address(struct server *s)
 	return 0;
 }
 
+static int script_cb(void *ctx, const struct http_script_request *req, char **body, unsigned *status)
+{
+	return boot_script_http(&((struct server *)ctx)->scripts, req, body, status);
+}
+
+static int route_cb(void *ctx, const struct http_route_request *req, struct http_route_response *resp)
+{
+	return api_route(&((struct server *)ctx)->api, req, resp);
+}
+
+/* POST /api/v1/reload, on an HTTP thread: check the file now (the caller
+ * gets the errors), then reload on the main thread as SIGHUP does. */
+static int api_reload(void *ctx, struct config_errors *errors)
+{
+	struct server *s = ctx;
+	struct config_errors warnings;
+	struct config *c = load_config_errors(s->config_path, &s->overrides, errors, &warnings);
+
+	if (!c)
+		return -EINVAL;
+	config_free(c);
+	kill(getpid(), SIGHUP);
+	return 0;
+}
+
 static int start_http(struct server *s)
 {
 	static char alias_files[HTTP_MAX_ALIASES][PATH_MAX];
@@ -498,16 +577,21 @@ static int start_http(struct server *s)
 		.address = s->config->http.listen,
 		.port = (uint16_t)s->config->http.port,
 		.root = s->config->http.root,
-		.script = boot_script_http,
+		.script = script_cb,
+		.route = route_cb,
 		.log = on_http_request,
 		.error = on_http_error,
-		.ctx = &s->scripts,
+		.ctx = s,
 	};
 	char err[256];
 
 	hc.n_aliases = http_aliases(s->config, aliases, alias_files, HTTP_MAX_ALIASES);
 	s->scripts.config = s->config;
 	s->scripts.base_url = s->base_url;
+	s->scripts.machines = s->machines;
+	s->api = (struct api){ .machines = s->machines, .scripts = &s->scripts, .http = &s->http,
+			       .throughput = &s->throughput, .tftp_durations = &s->tftp_durations,
+			       .stats_socket = s->stats_socket, .reload = api_reload, .reload_ctx = s };
 	if (http_server_start(&hc, &s->http, err, sizeof(err)) < 0) {
 		fprintf(stderr, "stampede: HTTP: %s\n", err);
 		return -1;
@@ -570,9 +654,27 @@ static void block_signals(sigset_t *mask)
 	sigprocmask(SIG_BLOCK, mask, NULL);
 }
 
+/* Once a second: the byte counters for the throughput graph. */
+static void sample_throughput(struct server *s)
+{
+	struct dataplane_stats st = { 0 };
+	struct http_server_stats hs = { 0 };
+	uint64_t tftp = 0;
+	char err[128];
+
+	if (!supervisor_ready(s->dataplane) ||
+	    dataplane_stats_read_timeout(s->stats_socket, 200, &st, err, sizeof(err)) < 0)
+		return;
+	dataplane_stats_get(&st, "tftp_data_bytes", &tftp);
+	dataplane_stats_free(&st);
+	http_server_get_stats(s->http, &hs);
+	throughput_add(&s->throughput, now_s(), tftp, hs.bytes_sent);
+}
+
 static int serve_loop(struct server *s, sigset_t *mask)
 {
 	int sfd, code = -1;
+	double next_sample = 0;
 
 	sfd = signalfd(-1, mask, SFD_CLOEXEC);
 	if (sfd < 0) {
@@ -584,8 +686,12 @@ static int serve_loop(struct server *s, sigset_t *mask)
 					 { .fd = supervisor_fd(s->dataplane), .events = POLLIN } };
 		struct signalfd_siginfo si;
 
-		if (poll(fds, fds[1].fd >= 0 ? 2 : 1, 1000) < 0 && errno != EINTR)
+		if (poll(fds, fds[1].fd >= 0 ? 2 : 1, 250) < 0 && errno != EINTR)
 			break;
+		if (now_s() >= next_sample) {
+			sample_throughput(s);
+			next_sample = now_s() + 1.0;
+		}
 		if (fds[1].fd >= 0 && fds[1].revents)
 			supervisor_read(s->dataplane);
 		if (s->fatal) {
@@ -651,6 +757,22 @@ static int serve(int argc, char **argv)
 	if (resolve_address(&s) < 0)
 		return 1;
 	pthread_rwlock_init(&s.scripts.lock, NULL);
+	throughput_init(&s.throughput);
+	duration_histogram_init(&s.tftp_durations);
+	s.machines = machines_create(s.config->timeline.machines, s.config->timeline.events);
+	if (!s.machines) {
+		fprintf(stderr, "stampede: cannot allocate the machine table (timeline.machines %u, events %u)\n",
+			s.config->timeline.machines, s.config->timeline.events);
+		return 1;
+	}
+	{
+		const char *sock = arg_value(argc, argv, "--stats-socket");
+
+		if (sock)
+			snprintf(s.stats_socket, sizeof(s.stats_socket), "%s", sock);
+		else
+			snprintf(s.stats_socket, sizeof(s.stats_socket), "/run/stampede/%s.sock", s.iface);
+	}
 	block_signals(&mask);
 	if (start_http(&s) < 0)
 		return 1;
@@ -680,6 +802,7 @@ static int serve(int argc, char **argv)
 	http_server_stop(s.http);
 	supervisor_destroy(s.dataplane);
 	config_free(s.config);
+	machines_free(s.machines);
 	free(config_msg);
 	free(args);
 	return r;

@@ -16,6 +16,7 @@ static const char *tftp_state_name(uint8_t kind)
 	case TFTP_EVENT_COMPLETED: return "completed";
 	case TFTP_EVENT_TIMED_OUT: return "timed_out";
 	case TFTP_EVENT_ABORTED: return "aborted";
+	case TFTP_EVENT_PROGRESS: return "progress";
 	default: return "unknown";
 	}
 }

@@ -30,6 +30,7 @@ struct session {
 	uint64_t deadline_us;
 	uint8_t retries;
 	char name[TFTP_EVENT_NAME_MAX + 1]; /* for events only */
+	uint64_t next_progress; /* acknowledged bytes that trigger the next progress event */
 };
 
 /* Sessions per client address, open addressing with linear probing. */
@@ -479,6 +480,7 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 		memcpy(ss->name, name, n);
 		ss->name[n] = '\0';
 	}
+	ss->next_progress = size / 8 > 65536 ? size / 8 : 65536;
 	notify(s, ss, TFTP_EVENT_STARTED, size);
 
 	if (tftp_params_need_oack(&params)) {
@@ -520,6 +522,12 @@ static void handle_ack(struct tftp_server *s, struct session *ss, uint16_t block
 	}
 	ss->acked += distance;
 	ss->retries = 0;
+	if (s->tx.event && acked_bytes(ss) >= ss->next_progress && ss->acked != ss->last_block) {
+		uint64_t step = ss->size / 8 > 65536 ? ss->size / 8 : 65536;
+
+		notify(s, ss, TFTP_EVENT_PROGRESS, acked_bytes(ss));
+		ss->next_progress = acked_bytes(ss) / step * step + step;
+	}
 	if (ss->acked == ss->last_block) {
 		s->counters.transfers_completed++;
 		notify(s, ss, TFTP_EVENT_COMPLETED, ss->size);

@@ -30,7 +30,13 @@
  * TFTP_TX_SUM_UNKNOWN. */
 #define TFTP_TX_SUM_UNKNOWN (-1)
 /* What a transfer did, for the boot timeline (optional: tftp_tx.event may be NULL). */
-enum tftp_event_kind { TFTP_EVENT_STARTED, TFTP_EVENT_COMPLETED, TFTP_EVENT_TIMED_OUT, TFTP_EVENT_ABORTED };
+enum tftp_event_kind {
+	TFTP_EVENT_STARTED,
+	TFTP_EVENT_COMPLETED,
+	TFTP_EVENT_TIMED_OUT,
+	TFTP_EVENT_ABORTED,
+	TFTP_EVENT_PROGRESS, /* every eighth of the file acknowledged (at least 64 KiB apart) */
+};
 
 #define TFTP_EVENT_NAME_MAX 63 /* longer names are cut in events (not in transfers) */
 

@@ -12,14 +12,16 @@ PACKAGES=(
 	meson ninja-build pkg-config gcc clang llvm libc6-dev linux-libc-dev
 	dpdk-dev libdpdk-dev libbpf-dev libxdp-dev libelf-dev zlib1g-dev libpcap-dev
 	libcriterion-dev libssl-dev
-	# control plane: configuration (YAML) and HTTP
-	libyaml-dev libmicrohttpd-dev
+	# control plane: configuration (YAML), HTTP server, JSON API, boot API client
+	libyaml-dev libmicrohttpd-dev libjansson-dev libcurl4-openssl-dev
 	# what `stampede serve` serves with no root given: Debian's iPXE binaries
 	ipxe
 	# tests: namespaces, real clients, probes
 	iproute2 iputils-ping ethtool python3 curl atftp tftp-hpa
 	# site DHCP server, relay and real firmware for the proxyDHCP and boot tests
 	isc-dhcp-relay qemu-system-x86 ovmf ipxe-qemu busybox-static cpio
+	# the dashboard's test: a headless browser and a look at its screenshot
+	chromium python3-pil
 	# benchmark peers (atftpd conflicts with tftpd-hpa: bench/run.sh unpacks it)
 	tftpd-hpa dnsmasq-base libwrap0 libpcre2-8-0
 )

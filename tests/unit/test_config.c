@@ -582,7 +582,7 @@ Test(config_errors, unknown_key_lists_the_expected_keys)
 		     "max_sessions_per_client, max_windowsize, retransmit_ms, max_retries)");
 	expect_error("interfaces: eth0\n", NAME ":1:1: ",
 		     "unknown key \"interfaces\" in the configuration (expected one of: interface, address, tftp, http, "
-		     "proxydhcp, profiles, machines, default_profile, menu_timeout, dataplane)");
+		     "proxydhcp, profiles, machines, default_profile, menu_timeout, dataplane, api, timeline, log, boot_api)");
 	expect_error("http:\n  base_url: http://x\n", NAME ":2:3: ",
 		     "(expected one of: listen, port, root, url, discover_profiles)");
 	expect_error("profiles:\n  p:\n    kernel: k\n    initrds: [a]\n", NAME ":4:5: ",

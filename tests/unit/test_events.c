@@ -128,7 +128,7 @@ Test(dp_event_format, every_decision_message_and_state_has_its_name)
 						 "denied_mac",   "denied_subnet", "not_allowed", "unmatched",
 						 "no_boot_file", "reply_too_large" };
 	static const char *const msgs[] = { "discover", "request", "inform", "other" };
-	static const char *const states[] = { "started", "completed", "timed_out", "aborted" };
+	static const char *const states[] = { "started", "completed", "timed_out", "aborted", "progress" };
 	struct dp_event e = dhcp_event();
 	char want[64];
 
@@ -163,7 +163,7 @@ Test(dp_event_format, every_decision_message_and_state_has_its_name)
 		snprintf(want, sizeof(want), " state=%s ", states[i]);
 		cr_expect(strstr(format(&e, 0), want) != NULL, "%s", want);
 	}
-	e.msg = 4;
+	e.msg = 5;
 	cr_expect(strstr(format(&e, 0), " state=unknown ") != NULL);
 	e.bytes = UINT64_MAX;
 	cr_expect(strstr(format(&e, 0), " bytes=18446744073709551615 ") != NULL);
