@@ -7,7 +7,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "boot_api.h"
 #include "ipxe_script.h"
+#include "log.h"
 #include "machines.h"
 
 int boot_arch_from_query(const char *arch)
@@ -58,6 +60,7 @@ int boot_script_http(void *ctx, const struct http_script_request *req, char **bo
 	struct profile builtin;
 	const char *name;
 	int arch, r;
+	struct boot_api_result api = { .kind = BOOT_API_NOT_FOUND };
 
 	normalise(req->mac, mac, sizeof(mac), ':', ':');
 	normalise(req->mac, mac_hyphen, sizeof(mac_hyphen), ':', '-');
@@ -65,26 +68,49 @@ int boot_script_http(void *ctx, const struct http_script_request *req, char **bo
 	arch = boot_arch_from_query(req->arch);
 	snprintf(arch_name, sizeof(arch_name), "%s", arch >= 0 ? pxe_arch_name(arch) : "unknown");
 
+	/* Outside the lock: the service may take up to its timeout. */
+	if (bs->boot_api && mac[0]) {
+		boot_api_lookup(bs->boot_api, mac, uuid, arch >= 0 ? arch_name : req->arch, &api);
+		if (api.kind == BOOT_API_FALLBACK)
+			log_msg(LOG_WARN, "boot API for %s: %s; using the configuration", mac, api.reason);
+	}
 	pthread_rwlock_rdlock(&bs->lock);
 	rule = config_match(bs->config, mac[0] ? mac : NULL, uuid[0] ? uuid : NULL, arch);
 	name = rule ? rule->profile : bs->config->default_profile;
+	if (api.kind == BOOT_API_PROFILE_NAME) {
+		if (config_profile(bs->config, api.profile_name))
+			name = api.profile_name;
+		else
+			log_msg(LOG_WARN, "boot API for %s names profile \"%s\", which the configuration does not "
+					"have; using the configuration",
+				mac, api.profile_name);
+	} else if (api.kind == BOOT_API_ACTION) {
+		name = boot_api_action_name(api.action);
+	} else if (api.kind == BOOT_API_LINUX || api.kind == BOOT_API_SCRIPT) {
+		name = api.profile.name;
+		profile = &api.profile;
+	}
 	/* ?profile= is the menu's choice: honoured only for a machine whose
 	 * profile is the menu, and only for profiles the menu lists (a machine
 	 * must not pick another machine's command line by asking). */
-	if (req->profile && *req->profile && !strcmp(name, "menu")) {
+	if (!profile && req->profile && *req->profile && !strcmp(name, "menu")) {
 		if (!config_profile(bs->config, req->profile)) {
 			pthread_rwlock_unlock(&bs->lock);
+			boot_api_result_free(&api);
 			return respond(body, status, 404, "#!ipxe\necho Stampede: no such profile\nexit 1\n");
 		}
 		name = req->profile;
 	}
-	if (!strcmp(name, "none")) {
+	if (!profile && !strcmp(name, "none")) {
 		pthread_rwlock_unlock(&bs->lock);
+		boot_api_result_free(&api);
 		return respond(body, status, 200,
 			       "#!ipxe\necho Stampede has no boot profile for this machine: trying the next boot device\n"
 			       "exit 1\n");
 	}
-	if (!strcmp(name, "menu") || !strcmp(name, "local") || !strcmp(name, "shell")) {
+	if (profile) {
+		/* the boot API's ad-hoc profile */
+	} else if (!strcmp(name, "menu") || !strcmp(name, "local") || !strcmp(name, "shell")) {
 		builtin = (struct profile){ .name = name,
 					    .kind = name[0] == 'm' ? PROFILE_MENU
 						    : name[0] == 'l' ? PROFILE_LOCAL
@@ -95,6 +121,7 @@ int boot_script_http(void *ctx, const struct http_script_request *req, char **bo
 	}
 	if (!profile) {
 		pthread_rwlock_unlock(&bs->lock);
+		boot_api_result_free(&api);
 		return respond(body, status, 404, "#!ipxe\necho Stampede: no such profile\nexit 1\n");
 	}
 	{
@@ -126,10 +153,12 @@ int boot_script_http(void *ctx, const struct http_script_request *req, char **bo
 	if (r < 0) {
 		char text[400];
 
-		fprintf(stderr, "stampede: script for %s (profile %s): %s\n", mac[0] ? mac : "?", name, err);
-		snprintf(text, sizeof(text), "#!ipxe\necho Stampede could not render profile %s\nexit 1\n", name);
+		log_msg(LOG_ERROR, "script for %s (profile %s): %s", mac[0] ? mac : "?", name, err);
+		snprintf(text, sizeof(text), "#!ipxe\necho Stampede could not render profile %.64s\nexit 1\n", name);
+		boot_api_result_free(&api);
 		return respond(body, status, 500, text);
 	}
+	boot_api_result_free(&api);
 	*status = 200;
 	return 0;
 }

@@ -2,7 +2,8 @@
 /*
  * GET /boot.ipxe: which profile a machine boots, rendered as its iPXE script.
  *
- * The profile is the machine's selector's (config_match: the most specific
+ * The profile is the external boot API's answer when one is configured and
+ * answers, else the machine's selector's (config_match: the most specific
  * rule), else the configuration's default_profile; when that is the menu,
  * the profile the menu chains to (?profile=, one the menu lists). "none"
  * renders a script that says so and exits, so the firmware moves on to its
@@ -17,12 +18,17 @@
 #include "http_server.h"
 
 struct machines;
+struct boot_api;
 
 struct boot_scripts {
 	pthread_rwlock_t lock; /* config is swapped on reload */
 	const struct config *config;
 	const char *base_url;  /* http://HOST:PORT */
 	struct machines *machines; /* told which script each machine got; may be NULL */
+	/* The external boot API, asked first when configured (may be NULL): its
+	 * answer wins over the selectors; "not mine" or a failure falls back to
+	 * them (boot_api.h). */
+	struct boot_api *boot_api;
 };
 
 /* iPXE's ${platform}-${buildarch} ("pcbios-i386", "efi-x86_64", ...), or one

@@ -34,6 +34,7 @@
 
 #include "boot_scripts.h"
 #include "api.h"
+#include "boot_api.h"
 #include "config.h"
 #include "dataplane_stats.h"
 #include "event_line.h"
@@ -41,6 +42,7 @@
 #include "throughput.h"
 #include "http_server.h"
 #include "iface.h"
+#include "log.h"
 #include "ipxe_script.h"
 #include "policy_compile.h"
 #include "self_path.h"
@@ -53,7 +55,8 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: stampede serve --iface IF [--config FILE] [--tftp-root DIR] [--http-root DIR]\n"
-		"                      [--http-port N] [--addr A.B.C.D] [dataplane options]\n"
+		"                      [--http-port N] [--addr A.B.C.D] [--log-format text|json]\n"
+		"                      [--log-level error|warn|info|debug] [dataplane options]\n"
 		"       stampede check [--no-host] FILE  validate a configuration (file:line errors);\n"
 		"                                    --no-host: the file only, not this machine's paths\n"
 		"       stampede check --print-default\n"
@@ -237,6 +240,7 @@ struct server {
 	struct throughput throughput;
 	struct duration_histogram tftp_durations;
 	struct api api;
+	struct boot_api *boot_api; /* NULL: none configured */
 	char stats_socket[108];
 };
 
@@ -257,7 +261,9 @@ static void on_dataplane_line(void *ctx, const char *line)
 	switch (event_line_parse(line, &dhcp, &tftp)) {
 	case EVENT_DHCP:
 		machines_on_dhcp(s->machines, &dhcp);
-		break;
+		log_event(LOG_INFO, "dhcp", "mac", dhcp.mac, "ip", dhcp.ip, "arch", dhcp.arch, "msg", dhcp.msg, "ipxe",
+			  dhcp.ipxe ? "1" : "0", "decision", dhcp.decision, "file", dhcp.file[0] ? dhcp.file : "-", NULL);
+		return;
 	case EVENT_TFTP: {
 		double seconds = machines_on_tftp(s->machines, &tftp);
 
@@ -265,65 +271,60 @@ static void on_dataplane_line(void *ctx, const char *line)
 			duration_histogram_observe(&s->tftp_durations, seconds);
 		if (!strcmp(tftp.state, "progress"))
 			return; /* the dashboard shows progress; the log only starts and ends */
-		break;
+		{
+			char port[8], bytes[24];
+
+			snprintf(port, sizeof(port), "%u", tftp.port);
+			snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)tftp.bytes);
+			log_event(tftp.state[0] == 't' || tftp.state[0] == 'a' ? LOG_WARN : LOG_INFO, "tftp", "mac",
+				  tftp.mac, "ip", tftp.ip, "port", port, "state", tftp.state, "bytes", bytes, "file",
+				  tftp.file, NULL);
+		}
+		return;
 	}
 	default:
 		break;
 	}
 	/* One line per event or reply, as the dataplane wrote it. */
-	fprintf(stderr, "stampede: %s\n", line);
+	log_msg(strncmp(line, "error", 5) == 0 ? LOG_ERROR : LOG_INFO, "dataplane: %s", line);
 	if (strncmp(line, "ok policy", 9) == 0)
 		s->policy_accepted = true;
 	/* Serving TFTP without ever answering DHCP would look like a working
 	 * boot server to nobody: a first policy refused is fatal. (Later ones
 	 * leave the previous policy in place, which the line above says.) */
 	if (strncmp(line, "error: policy", 13) == 0 && !s->policy_accepted) {
-		fprintf(stderr, "stampede: the dataplane refused the proxyDHCP policy: stopping\n");
+		log_msg(LOG_ERROR, "the dataplane refused the proxyDHCP policy: stopping");
 		s->fatal = true;
 	}
-}
-
-/* Request targets come from the network: bytes that are not printable ASCII
- * are written %XX, so a client cannot put escape sequences in the log. */
-static void printable(const char *in, char *out, size_t cap)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *in && o + 3 < cap; in++) {
-		unsigned char c = (unsigned char)*in;
-
-		if (c > 0x20 && c < 0x7f) { /* '%' kept: targets arrive percent-encoded already */
-			out[o++] = (char)c;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[c >> 4];
-			out[o++] = hex[c & 15];
-		}
-	}
-	out[o] = '\0';
 }
 
 static void on_http_request(void *ctx, const struct http_log_entry *e)
 {
 	struct server *s = ctx;
-	char target[1024], method[32], path[1024];
+	char path[1024], status[8], bytes[24], ms[24];
 
 	/* The machine table wants the path: no leading '/', no query. */
 	snprintf(path, sizeof(path), "%s", e->target[0] == '/' ? e->target + 1 : e->target);
 	path[strcspn(path, "?")] = '\0';
 	if (e->method[0] && strcmp(path, "boot.ipxe") != 0)
 		machines_on_http(s->machines, now_s(), e->remote_ip, path, e->status, e->bytes, e->complete);
-	printable(e->target, target, sizeof(target));
-	printable(e->method[0] ? e->method : "-", method, sizeof(method));
-	fprintf(stderr, "stampede: http %s %s %u %llu bytes%s from %s in %.1f ms\n", method, target, e->status, (unsigned long long)e->bytes, e->complete ? "" : " (incomplete)", e->remote_ip,
-		(double)e->duration_us / 1000.0);
+	snprintf(status, sizeof(status), "%u", e->status);
+	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)e->bytes);
+	snprintf(ms, sizeof(ms), "%.1f", (double)e->duration_us / 1000.0);
+	/* log.c escapes what came from the network (the target, the method). */
+	log_event(e->status >= 500 || !e->status ? LOG_WARN : LOG_INFO, "http", "method", e->method[0] ? e->method : "-",
+		  "target", e->target, "status", status, "bytes", bytes, "complete", e->complete ? "1" : "0", "client",
+		  e->remote_ip, "ms", ms, NULL);
 }
 
 static void on_http_error(void *ctx, const char *message)
 {
 	(void)ctx;
-	fprintf(stderr, "stampede: http: %s", message);
+	char line[512];
+
+	snprintf(line, sizeof(line), "%s", message);
+	line[strcspn(line, "\n")] = '\0';
+	log_msg(LOG_WARN, "http: %s", line);
 }
 
 /* "policy 1\n...end\n" for the current configuration. */
@@ -497,7 +498,7 @@ static char *config_message(const struct server *s, int argc, char **argv)
 static char **dataplane_args(int argc, char **argv)
 {
 	static const char *const ours[] = { "--iface", "--config", "--tftp-root", "--http-root", "--http-port",
-					    "--addr" };
+					    "--addr", "--log-format", "--log-level" };
 	char **out = calloc((size_t)argc + 1, sizeof(*out));
 	int n = 0;
 
@@ -589,6 +590,7 @@ static int start_http(struct server *s)
 	s->scripts.config = s->config;
 	s->scripts.base_url = s->base_url;
 	s->scripts.machines = s->machines;
+	s->scripts.boot_api = s->boot_api;
 	s->api = (struct api){ .machines = s->machines, .scripts = &s->scripts, .http = &s->http,
 			       .throughput = &s->throughput, .tftp_durations = &s->tftp_durations,
 			       .stats_socket = s->stats_socket, .reload = api_reload, .reload_ctx = s };
@@ -606,13 +608,13 @@ static void reload(struct server *s)
 	char *policy;
 
 	if (!fresh) {
-		fprintf(stderr, "stampede: reload refused, the running configuration stays\n");
+		log_msg(LOG_ERROR, "reload refused, the running configuration stays");
 		return;
 	}
 	if (fresh->http.port != s->config->http.port || (fresh->address && strcmp(fresh->address, s->server_ip) != 0) ||
 	    strcmp(fresh->http.listen, s->config->http.listen) != 0)
-		fprintf(stderr, "stampede: warning: the HTTP port, listen address and server address change only when "
-				"stampede restarts\n");
+		log_msg(LOG_WARN, "the HTTP port, listen address and server address change only when "
+				"stampede restarts");
 	pthread_rwlock_wrlock(&s->scripts.lock);
 	old = s->config;
 	s->config = fresh;
@@ -622,8 +624,8 @@ static void reload(struct server *s)
 		char *fresh_msg = config_message(s, s->argc, s->argv), *images = images_message(fresh);
 
 		if (fresh_msg && restart_settings_differ(fresh_msg, s->config_msg))
-			fprintf(stderr, "stampede: warning: TFTP root, cache, port range, session limits and the dataplane "
-					"section take effect when the dataplane restarts\n");
+			log_msg(LOG_WARN, "TFTP root, cache, port range, session limits and the dataplane "
+					"section take effect when the dataplane restarts");
 		if (fresh_msg) /* what a restart will use */
 			supervisor_set_config(s->dataplane, fresh_msg);
 		free(fresh_msg);
@@ -638,7 +640,13 @@ static void reload(struct server *s)
 	}
 	supervisor_send(s->dataplane, "reload\n");
 	config_free(old);
-	fprintf(stderr, "stampede: configuration reloaded from %s: %zu profiles, %zu machine selectors\n",
+	{
+		enum log_level l;
+
+		if (log_level_parse(fresh->log.level, &l) == 0 && !arg_value(s->argc, s->argv, "--log-level"))
+			log_set_level(l);
+	}
+	log_msg(LOG_INFO, "configuration reloaded from %s: %zu profiles, %zu machine selectors",
 		fresh->source, fresh->n_profiles, fresh->n_machines);
 }
 
@@ -713,7 +721,7 @@ static int serve_loop(struct server *s, sigset_t *mask)
 			break;
 		}
 		default:
-			fprintf(stderr, "stampede: %s: stopping\n", strsignal((int)si.ssi_signo));
+			log_msg(LOG_INFO, "%s: stopping", strsignal((int)si.ssi_signo));
 			code = supervisor_stop(s->dataplane);
 			break;
 		}
@@ -740,6 +748,20 @@ static int serve(int argc, char **argv)
 	}
 	if (!(s.config = load_config(s.config_path, &s.overrides)))
 		return 1;
+	{
+		/* The command line wins over log: in the file. */
+		const char *format = arg_value(argc, argv, "--log-format"), *level = arg_value(argc, argv, "--log-level");
+		enum log_format f;
+		enum log_level l;
+
+		if (log_format_parse(format ? format : s.config->log.format, &f) < 0 ||
+		    log_level_parse(level ? level : s.config->log.level, &l) < 0) {
+			fprintf(stderr, "stampede serve: --log-format is text or json, --log-level error, warn, info or "
+					"debug\n");
+			return 2;
+		}
+		log_init(f, l);
+	}
 	if (!s.iface)
 		s.iface = s.config->interface;
 	if (!s.iface) {
@@ -773,10 +795,24 @@ static int serve(int argc, char **argv)
 		else
 			snprintf(s.stats_socket, sizeof(s.stats_socket), "/run/stampede/%s.sock", s.iface);
 	}
+	if (s.config->boot_api.url) {
+		struct boot_api_config bc = BOOT_API_CONFIG_DEFAULTS;
+		char err[256];
+
+		bc.url = s.config->boot_api.url;
+		bc.token = s.config->boot_api.token;
+		bc.timeout_ms = s.config->boot_api.timeout_ms;
+		bc.cache_ttl_s = s.config->boot_api.cache_ttl_s;
+		bc.max_cache_entries = s.config->boot_api.max_cache_entries;
+		if (boot_api_new(&bc, &s.boot_api, err, sizeof(err)) < 0) {
+			fprintf(stderr, "stampede: boot_api: %s\n", err);
+			return 1;
+		}
+	}
 	block_signals(&mask);
 	if (start_http(&s) < 0)
 		return 1;
-	fprintf(stderr, "stampede: configuration %s: %zu profiles, default %s; HTTP %s (files from %s)\n",
+	log_msg(LOG_INFO, "configuration %s: %zu profiles, default %s; HTTP %s (files from %s)",
 		s.config->source, s.config->n_profiles, s.config->default_profile, s.base_url,
 		s.config->http.root ? s.config->http.root : "nowhere");
 
@@ -803,6 +839,7 @@ static int serve(int argc, char **argv)
 	supervisor_destroy(s.dataplane);
 	config_free(s.config);
 	machines_free(s.machines);
+	boot_api_free(s.boot_api);
 	free(config_msg);
 	free(args);
 	return r;

@@ -2,6 +2,7 @@
 #include "supervisor.h"
 
 #include "instance_lock.h"
+#include "log.h"
 
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -116,12 +117,12 @@ static void remove_stale_program(const char *iface)
 	int r = xdp_remove_stale(iface);
 
 	if (r == 1)
-		fprintf(stderr, "stampede: removed the XDP program a stopped dataplane left on %s\n", iface);
+		log_msg(LOG_WARN, "removed the XDP program a stopped dataplane left on %s", iface);
 	else if (r == -EBUSY)
-		fprintf(stderr, "stampede: another stampede-dataplane is serving %s (a control plane that went away?): "
-				"stop it first\n", iface);
+		log_msg(LOG_ERROR, "another stampede-dataplane is serving %s (a control plane that went away?): "
+				"stop it first", iface);
 	else if (r < 0 && r != -ENODEV)
-		fprintf(stderr, "stampede: warning: cannot check %s for a stale XDP program: %s\n", iface, strerror(-r));
+		fprintf(stderr, "cannot check %s for a stale XDP program: %s\n", iface, strerror(-r));
 }
 
 int supervisor_start(struct supervisor *s, const char *policy_message)
@@ -184,7 +185,7 @@ int supervisor_start(struct supervisor *s, const char *policy_message)
 	s->in_len = 0;
 	/* The config now (read before EAL); the policy once it says "ready". */
 	if (write_all(s->fd, s->cfg.config_message) < 0)
-		fprintf(stderr, "stampede: the dataplane did not take its settings (it reports why)\n");
+		log_msg(LOG_ERROR, "the dataplane did not take its settings (it reports why)");
 	return 0;
 }
 
@@ -194,7 +195,7 @@ static int send_or_restart(struct supervisor *s, const char *text)
 	int r = write_all(s->fd, text);
 
 	if (r < 0 && s->pid > 0) {
-		fprintf(stderr, "stampede: the dataplane did not take a message (%s): restarting it\n", strerror(-r));
+		log_msg(LOG_ERROR, "the dataplane did not take a message (%s): restarting it", strerror(-r));
 		kill(s->pid, SIGKILL);
 	}
 	return r;
@@ -267,7 +268,7 @@ void supervisor_read(struct supervisor *s)
 			s->ready = true;
 			s->ready_since = time(NULL);
 			if (s->policy && write_all(s->fd, s->policy) < 0)
-				fprintf(stderr, "stampede: cannot send the policy to the dataplane\n");
+				log_msg(LOG_ERROR, "cannot send the policy to the dataplane");
 		}
 		if (s->cfg.on_line)
 			s->cfg.on_line(s->cfg.ctx, s->in);
@@ -312,19 +313,19 @@ int supervisor_reap(struct supervisor *s)
 	if (was_ready && time(NULL) - s->ready_since >= STABLE_AFTER_S)
 		s->backoff_ms = BACKOFF_FIRST_MS;
 	if (!was_ready) {
-		fprintf(stderr, "stampede: the dataplane failed to start (exit %d); see its message above\n",
+		log_msg(LOG_ERROR, "the dataplane failed to start (exit %d); see its message above",
 			exit_code(status));
 		remove_stale_program(s->cfg.iface);
 		return exit_code(status) ? exit_code(status) : 1;
 	}
 	if (WIFSIGNALED(status))
-		fprintf(stderr, "stampede: the dataplane died of signal %d (%s); restarting it in %u ms\n",
+		log_msg(LOG_WARN, "the dataplane died of signal %d (%s); restarting it in %u ms",
 			WTERMSIG(status), strsignal(WTERMSIG(status)), s->backoff_ms);
 	else
-		fprintf(stderr, "stampede: the dataplane exited with status %d; restarting it in %u ms\n",
+		log_msg(LOG_WARN, "the dataplane exited with status %d; restarting it in %u ms",
 			WEXITSTATUS(status), s->backoff_ms);
 	if (too_many_crashes(s)) {
-		fprintf(stderr, "stampede: the dataplane stopped %d times within %d s: giving up\n",
+		log_msg(LOG_ERROR, "the dataplane stopped %d times within %d s: giving up",
 			SUPERVISOR_MAX_CRASHES, CRASH_WINDOW_S);
 		remove_stale_program(s->cfg.iface);
 		return 1;
@@ -334,7 +335,7 @@ int supervisor_reap(struct supervisor *s)
 	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
 	s->restarts++;
 	if (supervisor_start(s, NULL) < 0) {
-		fprintf(stderr, "stampede: cannot restart the dataplane: %s\n", strerror(errno));
+		log_msg(LOG_ERROR, "cannot restart the dataplane: %s", strerror(errno));
 		return 1;
 	}
 	return 0;
@@ -353,7 +354,7 @@ int supervisor_stop(struct supervisor *s)
 			if (s->fd >= 0)
 				supervisor_read(s);
 			if (now_ms() > deadline) {
-				fprintf(stderr, "stampede: the dataplane did not stop in %d s: killing it\n",
+				log_msg(LOG_ERROR, "the dataplane did not stop in %d s: killing it",
 					STOP_TIMEOUT_MS / 1000);
 				kill(s->pid, SIGKILL);
 				waitpid(s->pid, &status, 0);

@@ -36,8 +36,8 @@ echo "== 2. starting Stampede on $LAB_SRV_IF ($LAB_SERVER_IP): proxyDHCP + TFTP 
 lab_start_boot_server || exit 1
 # Stampede's side of the story, interleaved with the machine's console.
 tail -n0 -F "$LAB_WORK/stampede.log" 2>/dev/null |
-	grep --line-buffered -E "event (dhcp|tftp)|stampede: http " |
-	sed -u -e 's/^stampede: /   [stampede] /' &
+	grep --line-buffered -E " (info|warn) (dhcp|tftp|http) " |
+	sed -u -e 's/^[^ ]* [a-z]* /   [stampede] /' &
 lab_track $!
 echo "== 3. powering on the machine; its console and Stampede's events follow"
 if lab_boot "$kind" 400; then

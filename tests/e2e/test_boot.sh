@@ -77,12 +77,12 @@ for kind in $KINDS; do
 	case $kind in
 	uefi*)
 		expect "$kind: EDK2 loaded ipxe.efi over Stampede's TFTP" \
-			grep -q "event tftp .*state=completed .*file=ipxe.efi" "$LAB_WORK/stampede.log" ;;
+			grep -q " tftp .*state=completed .*file=ipxe.efi" "$LAB_WORK/stampede.log" ;;
 	esac
 done
 
-expect "iPXE fetched its script from Stampede's HTTP server" grep -q "http GET /boot.ipxe" "$LAB_WORK/stampede.log"
+expect "iPXE fetched its script from Stampede's HTTP server" grep -q "http method=GET target=/boot.ipxe" "$LAB_WORK/stampede.log"
 expect "the kernel and initrd came over Stampede's HTTP server" \
-	grep -q "http GET /initrd.img 200" "$LAB_WORK/stampede.log"
+	grep -q "target=/initrd.img status=200" "$LAB_WORK/stampede.log"
 expect "the site DHCP server leased the addresses" test -s "$LAB_WORK/site-dhcp.leases"
 finish
