@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "dashboard_html.h" /* generated from control/dashboard/index.html */
@@ -40,7 +41,8 @@ bool api_token_ok(const char *authorization, const char *token)
 	size_t n = strlen(token);
 	unsigned char diff = 0;
 
-	if (!authorization || strncmp(authorization, "Bearer ", 7) != 0 || strlen(authorization + 7) != n)
+	/* RFC 9110 §11.1: the scheme is case-insensitive; the token is not. */
+	if (!authorization || strncasecmp(authorization, "Bearer ", 7) != 0 || strlen(authorization + 7) != n)
 		return false;
 	for (size_t i = 0; i < n; i++) /* constant time: no early exit on the first difference */
 		diff |= (unsigned char)(authorization[7 + i] ^ token[i]);
@@ -179,8 +181,13 @@ int api_route(void *ctx, const struct http_route_request *req, struct http_route
 		return 0; /* files and /boot.ipxe */
 	if (!strcmp(p, "api/v1/reload"))
 		return get ? error_json(resp, 405, "POST only") : reload(a, req, resp);
-	if (!get)
-		return error_json(resp, 405, "GET only");
+	if (!get) {
+		bool known = !strcmp(p, "api/v1/machines") || !strncmp(p, "api/v1/machines/", 16) ||
+			     !strcmp(p, "api/v1/profiles") || !strcmp(p, "api/v1/counters") ||
+			     !strcmp(p, "api/v1/throughput");
+
+		return known ? error_json(resp, 405, "GET only") : error_json(resp, 404, "no such API call");
+	}
 	if (!strcmp(p, "api/v1/machines"))
 		return respond_json(resp, 200, machines_list_json(a->machines, now_s()));
 	if (!strncmp(p, "api/v1/machines/", 16)) {

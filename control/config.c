@@ -873,6 +873,11 @@ static void check_references(struct walker *w, yaml_node_t *root)
 	if (c->proxydhcp.n_allow_macs > 65536 || c->proxydhcp.n_deny_macs > 65536 ||
 	    c->proxydhcp.n_allow_subnets > 65536 || c->proxydhcp.n_deny_subnets > 65536 || c->n_machines > 65536)
 		error_at(w, root, "a list holds more than 65536 entries (the dataplane's limit per list)");
+	/* Each machine's timeline is allocated up front: keep the table's
+	 * memory (about 140 bytes an entry) within reason. */
+	if ((uint64_t)c->timeline.machines * c->timeline.events > (1u << 20))
+		error_at(w, root, "timeline: machines x events is %llu; at most 1048576 entries (about 140 MB) are kept",
+			 (unsigned long long)c->timeline.machines * c->timeline.events);
 	if (w->max_sessions_node && w->port_range_size && c->tftp.max_sessions > w->port_range_size)
 		error_at(w, w->max_sessions_node,
 			 "tftp.max_sessions %u exceeds the %u ports of tftp.port_range (each transfer needs its own port)",

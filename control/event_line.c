@@ -2,6 +2,8 @@
 #include "event_line.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -64,7 +66,7 @@ static bool number(const char *line, const char *key, double *out)
 	if (!text(line, key, buf, sizeof(buf), false) || !buf[0])
 		return false;
 	*out = strtod(buf, &end);
-	return *end == '\0';
+	return *end == '\0' && isfinite(*out);
 }
 
 static bool u64(const char *line, const char *key, uint64_t *out)
@@ -73,8 +75,9 @@ static bool u64(const char *line, const char *key, uint64_t *out)
 
 	if (!text(line, key, buf, sizeof(buf), false) || !isdigit((unsigned char)buf[0]))
 		return false;
+	errno = 0;
 	*out = strtoull(buf, &end, 10);
-	return *end == '\0';
+	return *end == '\0' && errno != ERANGE;
 }
 
 enum event_kind event_line_parse(const char *line, struct event_dhcp *d, struct event_tftp *t)

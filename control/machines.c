@@ -334,9 +334,14 @@ double machines_on_tftp(struct machines *m, const struct event_tftp *e)
 	bool ok;
 
 	pthread_mutex_lock(&m->lock);
-	r = find(m, mac_key(e->mac, &ok));
-	if (!ok || !r)
-		r = by_ip(m, e->ip); /* routed: the MAC is the router's */
+	/* The address first: a routed client's frames carry the router's MAC,
+	 * and the machine was seen with that address (4011, HTTP). */
+	r = by_ip(m, e->ip);
+	if (!r) {
+		r = find(m, mac_key(e->mac, &ok));
+		if (!ok)
+			r = NULL;
+	}
 	if (!r)
 		r = get(m, e->mac, e->time); /* a TFTP client nobody saw ask DHCP */
 	if (!r)
@@ -449,7 +454,11 @@ void machines_on_http(struct machines *m, double t, const char *ip, const char *
 	r->progress_bytes = bytes;
 	r->progress_total = complete ? bytes : 0;
 	snprintf(what, sizeof(what), "http %u%s", status, complete ? "" : " incomplete");
-	if (status != 200 && status != 206) {
+	if (status == 206) {
+		note(m, r, t, "http range", path); /* part of a file: neither fetched nor failed */
+		goto out;
+	}
+	if (status != 200) {
 		snprintf(what, sizeof(what), "http %.48s %u", path, status);
 		fail(r, what);
 	} else if (!complete) {
@@ -511,7 +520,7 @@ static json_t *machine_json(const struct machine *r, double now)
 		      string_or_null(ip), "arch", string_or_null(r->arch), "hostname", string_or_null(r->hostname),
 		      "profile", string_or_null(r->profile), "stage", machine_stage_name(r->stage), "state",
 		      machine_state_name(r->state), "first_seen", r->first_seen, "last_seen", r->last_seen,
-		      "elapsed_s", r->last_seen - r->first_seen, "failures", (json_int_t)r->failures, "last_error",
+		      "elapsed_s", r->last_seen - r->first_seen, "failures", (int)r->failures, "last_error",
 		      string_or_null(r->last_error), "decision", string_or_null(r->decision));
 	if (o)
 		json_object_set_new(o, "progress",
