@@ -149,14 +149,19 @@ int boot_script_http(void *ctx, const struct http_script_request *req, char **bo
 					   profile->kind == PROFILE_LINUX ? profile->n_initrds : 0);
 		}
 	}
-	pthread_rwlock_unlock(&bs->lock);
-	if (r < 0) {
-		char text[400];
+	{
+		char chosen[72]; /* name points into a configuration a reload may free */
 
-		log_msg(LOG_ERROR, "script for %s (profile %s): %s", mac[0] ? mac : "?", name, err);
-		snprintf(text, sizeof(text), "#!ipxe\necho Stampede could not render profile %.64s\nexit 1\n", name);
-		boot_api_result_free(&api);
-		return respond(body, status, 500, text);
+		snprintf(chosen, sizeof(chosen), "%.64s", name);
+		pthread_rwlock_unlock(&bs->lock);
+		if (r < 0) {
+			char text[400];
+
+			log_msg(LOG_ERROR, "script for %s (profile %s): %s", mac[0] ? mac : "?", chosen, err);
+			snprintf(text, sizeof(text), "#!ipxe\necho Stampede could not render profile %s\nexit 1\n", chosen);
+			boot_api_result_free(&api);
+			return respond(body, status, 500, text);
+		}
 	}
 	boot_api_result_free(&api);
 	*status = 200;

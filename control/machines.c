@@ -242,12 +242,26 @@ static struct machine *by_ip(struct machines *m, const char *ip_text)
 	return best;
 }
 
-static void set_ip(struct machine *r, const char *ip_text)
+/* An address belongs to one machine at a time: the site's DHCP server may
+ * have given another's old address to this one. */
+static void set_ip(struct machines *m, struct machine *r, const char *ip_text)
 {
 	struct in_addr a;
 
-	if (inet_pton(AF_INET, ip_text, &a) == 1 && a.s_addr != 0)
-		r->ip = a.s_addr;
+	if (inet_pton(AF_INET, ip_text, &a) != 1 || a.s_addr == 0 || r->ip == a.s_addr)
+		return;
+	for (size_t i = 0; i < m->count; i++)
+		if (m->records[i].ip == a.s_addr)
+			m->records[i].ip = 0;
+	r->ip = a.s_addr;
+}
+
+/* A later success after a failure: booting again (failures and last_error
+ * stay, for the record). */
+static void recovered(struct machine *r)
+{
+	if (r->state == MACHINE_FAILED)
+		r->state = MACHINE_BOOTING;
 }
 
 static void note(struct machines *m, struct machine *r, double t, const char *event, const char *detail)
@@ -295,7 +309,7 @@ void machines_on_dhcp(struct machines *m, const struct event_dhcp *e)
 	if (!r)
 		goto out;
 	if (strcmp(e->ip, "0.0.0.0") != 0 && e->port != 67) /* 67: a relay's address, not the machine's */
-		set_ip(r, e->ip);
+		set_ip(m, r, e->ip);
 	copy_str(r->arch, sizeof(r->arch), e->arch);
 	copy_str(r->decision, sizeof(r->decision), e->decision);
 	/* A DISCOVER from firmware (not iPXE) is a new boot: start over. */
@@ -334,19 +348,19 @@ double machines_on_tftp(struct machines *m, const struct event_tftp *e)
 	bool ok;
 
 	pthread_mutex_lock(&m->lock);
-	/* The address first: a routed client's frames carry the router's MAC,
-	 * and the machine was seen with that address (4011, HTTP). */
-	r = by_ip(m, e->ip);
-	if (!r) {
-		r = find(m, mac_key(e->mac, &ok));
-		if (!ok)
-			r = NULL;
-	}
+	/* The MAC when it is a machine's that asked DHCP; else the address: a
+	 * routed client's frames carry the router's MAC, and the machine was
+	 * seen with that address (4011, HTTP). */
+	r = find(m, mac_key(e->mac, &ok));
+	if (!ok || (r && !r->decision[0]))
+		r = NULL;
+	if (!r)
+		r = by_ip(m, e->ip);
 	if (!r)
 		r = get(m, e->mac, e->time); /* a TFTP client nobody saw ask DHCP */
 	if (!r)
 		goto out;
-	set_ip(r, e->ip);
+	set_ip(m, r, e->ip);
 	copy_str(r->progress_file, sizeof(r->progress_file), e->file);
 	r->has_progress = true;
 	if (!strcmp(e->state, "started")) {
@@ -358,6 +372,7 @@ double machines_on_tftp(struct machines *m, const struct event_tftp *e)
 		r->progress_bytes = e->bytes;
 	}
 	if (!strcmp(e->state, "completed")) {
+		recovered(r);
 		advance(r, STAGE_nbp_loaded);
 		r->progress_total = e->bytes;
 		if (r->tftp_started > 0)
@@ -390,7 +405,7 @@ void machines_on_script(struct machines *m, double t, const char *mac, const cha
 		r = by_ip(m, ip);
 	if (!r)
 		goto out;
-	set_ip(r, ip);
+	set_ip(m, r, ip);
 	copy_str(r->hostname, sizeof(r->hostname), hostname ? hostname : "");
 	copy_str(r->profile, sizeof(r->profile), profile ? profile : "");
 	copy_str(r->kernel, sizeof(r->kernel), kernel ? kernel : "");
@@ -398,10 +413,13 @@ void machines_on_script(struct machines *m, double t, const char *mac, const cha
 	for (size_t i = 0; i < r->n_initrds; i++)
 		copy_str(r->initrds[i], sizeof(r->initrds[i]), initrds[i]);
 	r->fetched = 0;
-	if (r->state != MACHINE_FAILED)
-		r->state = MACHINE_BOOTING;
+	r->state = MACHINE_BOOTING;
 	advance(r, STAGE_script);
 	note(m, r, t, "http script", profile);
+	/* A script that loads no kernel (local disk, shell, the operator's own
+	 * script): serving it is the last Stampede sees of the boot. */
+	if (!r->kernel[0] && !r->n_initrds)
+		r->state = MACHINE_HANDED_OFF;
 out:
 	pthread_mutex_unlock(&m->lock);
 }
@@ -417,6 +435,8 @@ static bool same_file(const char *wanted, const char *path)
 		return false;
 	if (strstr(wanted, "://") && (slash = strchr(strstr(wanted, "://") + 3, '/')))
 		wanted = slash + 1;
+	while (*wanted == '/') /* scripts name "/debian/vmlinuz" as server + "/debian/vmlinuz" */
+		wanted++;
 	w = strlen(wanted);
 	return w == p && memcmp(wanted, path, w) == 0;
 }
@@ -435,6 +455,7 @@ void machines_on_http(struct machines *m, double t, const char *ip, const char *
 	if (same_file(r->kernel, path)) {
 		if (status == 200 && complete) {
 			r->fetched |= 1;
+			recovered(r);
 			advance(r, STAGE_kernel);
 		}
 	} else {
@@ -446,6 +467,7 @@ void machines_on_http(struct machines *m, double t, const char *ip, const char *
 			goto out; /* not one of its boot files */
 		if (status == 200 && complete) {
 			r->fetched |= 2u << i;
+			recovered(r);
 			advance(r, STAGE_initrd);
 		}
 	}
@@ -513,14 +535,14 @@ static json_t *machine_json(const struct machine *r, double now)
 	char ip[INET_ADDRSTRLEN] = "";
 	json_t *o;
 
-	(void)now;
 	if (r->ip)
 		inet_ntop(AF_INET, &r->ip, ip, sizeof(ip));
 	o = json_pack("{s:s, s:o, s:o, s:o, s:o, s:s, s:s, s:f, s:f, s:f, s:i, s:o, s:o}", "mac", r->mac, "ip",
 		      string_or_null(ip), "arch", string_or_null(r->arch), "hostname", string_or_null(r->hostname),
 		      "profile", string_or_null(r->profile), "stage", machine_stage_name(r->stage), "state",
 		      machine_state_name(r->state), "first_seen", r->first_seen, "last_seen", r->last_seen,
-		      "elapsed_s", r->last_seen - r->first_seen, "failures", (int)r->failures, "last_error",
+		      /* A machine still booting is timed to now: a stuck one keeps counting. */
+		      "elapsed_s", (r->state == MACHINE_BOOTING && now > r->last_seen ? now : r->last_seen) - r->first_seen, "failures", (int)r->failures, "last_error",
 		      string_or_null(r->last_error), "decision", string_or_null(r->decision));
 	if (o)
 		json_object_set_new(o, "progress",

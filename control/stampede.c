@@ -306,7 +306,7 @@ static void on_http_request(void *ctx, const struct http_log_entry *e)
 	/* The machine table wants the path: no leading '/', no query. */
 	snprintf(path, sizeof(path), "%s", e->target[0] == '/' ? e->target + 1 : e->target);
 	path[strcspn(path, "?")] = '\0';
-	if (e->method[0] && strcmp(path, "boot.ipxe") != 0)
+	if (!strcmp(e->method, "GET") && strcmp(path, "boot.ipxe") != 0)
 		machines_on_http(s->machines, now_s(), e->remote_ip, path, e->status, e->bytes, e->complete);
 	snprintf(status, sizeof(status), "%u", e->status);
 	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)e->bytes);
@@ -615,6 +615,23 @@ static void reload(struct server *s)
 	    strcmp(fresh->http.listen, s->config->http.listen) != 0)
 		log_msg(LOG_WARN, "the HTTP port, listen address and server address change only when "
 				"stampede restarts");
+	{
+		/* Settings whose objects are built once at start. */
+		const struct config *o = s->config;
+		bool differ = strcmp(fresh->log.format, o->log.format) != 0 ||
+			      fresh->timeline.machines != o->timeline.machines ||
+			      fresh->timeline.events != o->timeline.events ||
+			      (fresh->http.root == NULL) != (o->http.root == NULL) ||
+			      (fresh->http.root && strcmp(fresh->http.root, o->http.root) != 0) ||
+			      (fresh->boot_api.url == NULL) != (o->boot_api.url == NULL) ||
+			      (fresh->boot_api.url && strcmp(fresh->boot_api.url, o->boot_api.url) != 0) ||
+			      fresh->boot_api.timeout_ms != o->boot_api.timeout_ms ||
+			      fresh->boot_api.cache_ttl_s != o->boot_api.cache_ttl_s;
+
+		if (differ)
+			log_msg(LOG_WARN, "log.format, timeline, http.root and boot_api change only when stampede "
+					  "restarts; the running ones stay");
+	}
 	pthread_rwlock_wrlock(&s->scripts.lock);
 	old = s->config;
 	s->config = fresh;

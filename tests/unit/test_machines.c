@@ -345,7 +345,8 @@ Test(machines, a_new_firmware_discover_restarts_the_stages)
 	cr_assert(eq(str, (char *)s_of(o, "stage"), "offer"));
 	cr_assert(eq(str, (char *)s_of(o, "state"), "booting"));
 	cr_assert(eq(str, (char *)s_of(o, "first_seen"), "200.000"));
-	cr_assert(eq(str, (char *)s_of(o, "elapsed_s"), "0.000"));
+	/* Still booting: timed to now, so a machine stuck here keeps counting. */
+	cr_assert(eq(str, (char *)s_of(o, "elapsed_s"), "1999999800.000"));
 	cr_assert(eq(str, (char *)s_of(o, "progress"), "null"));
 	json_decref(o);
 
@@ -365,7 +366,9 @@ Test(machines, firmware_retransmitting_its_discover_is_the_same_boot)
 	discover(100, MAC_A, "offer", "undionly.kpxe");
 	discover(104, MAC_A, "offer", "undionly.kpxe");
 	cr_assert(eq(str, (char *)field(MAC_A, "first_seen"), "100.000"));
-	cr_assert(eq(str, (char *)field(MAC_A, "elapsed_s"), "4.000"));
+	cr_assert(eq(str, (char *)field(MAC_A, "last_seen"), "104.000"));
+	/* booting: elapsed runs to now */
+	cr_assert(eq(str, (char *)field(MAC_A, "elapsed_s"), "1999999900.000"));
 }
 
 /* ---- relayed and routed machines ---- */
@@ -1049,4 +1052,30 @@ Test(machines, concurrent_writers_and_readers_smoke, .timeout = 60)
 	cr_assert(eq(sz, c.by_state[MACHINE_BOOTING] + c.by_state[MACHINE_HANDED_OFF] + c.by_state[MACHINE_FAILED] +
 				 c.by_state[MACHINE_IGNORED],
 		     32));
+}
+
+/* A new machine given an address another machine had: its TFTP transfer is
+ * its own (matched by its MAC, which asked DHCP), and the address moves. */
+Test(machines, an_address_given_again_follows_the_new_machine)
+{
+	m = machines_create(8, 16);
+	discover(100, MAC_A, "offer", "undionly.kpxe");
+	script(101, MAC_A, IP_A, "lab", "lab/vmlinuz", "lab/initrd.img");
+	discover(200, "52:54:00:00:00:0b", "offer", "undionly.kpxe");
+	tftp_ev(201, "52:54:00:00:00:0b", IP_A, "started", 10, "undionly.kpxe");
+	cr_assert(eq(str, (char *)stage_of("52:54:00:00:00:0b"), "tftp"));
+	cr_assert(eq(str, (char *)stage_of(MAC_A), "script"), "the old owner of the address is untouched");
+	cr_assert(eq(str, (char *)field("52:54:00:00:00:0b", "ip"), IP_A));
+	cr_assert(eq(str, (char *)field(MAC_A, "ip"), "null"), "the address moved");
+}
+
+/* A script naming "/lab/vmlinuz" is fetched as "lab/vmlinuz". */
+Test(machines, leading_slashes_in_profile_paths_still_match)
+{
+	m = machines_create(4, 8);
+	discover(100, MAC_A, "offer", "undionly.kpxe");
+	script(101, MAC_A, IP_A, "lab", "/lab/vmlinuz", "/lab/initrd.img");
+	machines_on_http(m, 102, IP_A, "lab/vmlinuz", 200, 1, true);
+	machines_on_http(m, 103, IP_A, "lab/initrd.img", 200, 1, true);
+	cr_assert(eq(str, (char *)state_of(MAC_A), "handed_off"));
 }
