@@ -10,6 +10,7 @@
 
 #include "dashboard_html.h" /* generated from control/dashboard/index.html */
 #include "dataplane_stats.h"
+#include "json_text.h"
 
 static double now_s(void)
 {
@@ -17,22 +18,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_REALTIME, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
-/* Messages cut to a length may end inside a UTF-8 character: never drop
- * them for it (json_string refuses invalid UTF-8). */
-static json_t *text_json(const char *s)
-{
-	json_t *j = json_string(s);
-	char clean[512];
-	size_t i;
-
-	if (j)
-		return j;
-	for (i = 0; s[i] && i + 1 < sizeof(clean); i++)
-		clean[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-	clean[i] = '\0';
-	return json_string(clean);
 }
 
 static int respond_json(struct http_route_response *resp, unsigned status, json_t *body)
@@ -139,7 +124,7 @@ static int reload(struct api *a, const struct http_route_request *req, struct ht
 							 "configuration valid; reloading (see the log)"));
 	list = json_array();
 	for (unsigned i = 0; i < errors.n; i++)
-		json_array_append_new(list, text_json(errors.msg[i]));
+		json_array_append_new(list, json_text(errors.msg[i]));
 	return respond_json(resp, 400, json_pack("{s:b, s:o}", "ok", 0, "errors", list));
 }
 

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_text.h"
 #include "proxy_policy.h" /* policy_parse_mac */
 
 #define MAX_INITRDS 8
@@ -509,25 +510,9 @@ void machines_counts(struct machines *m, struct machines_counts *out)
 	pthread_mutex_unlock(&m->lock);
 }
 
-/* A JSON string of s even when it is not UTF-8 (file names come from the
- * network): invalid bytes become '?'. */
-static json_t *jstr(const char *s)
-{
-	json_t *j = json_string(s);
-	char clean[256];
-	size_t i;
-
-	if (j)
-		return j;
-	for (i = 0; s[i] && i + 1 < sizeof(clean); i++)
-		clean[i] = (unsigned char)s[i] < 0x80 ? s[i] : '?';
-	clean[i] = '\0';
-	return json_string(clean);
-}
-
 static json_t *string_or_null(const char *s)
 {
-	return s && *s ? jstr(s) : json_null();
+	return s && *s ? json_text(s) : json_null();
 }
 
 static json_t *machine_json(const struct machine *r, double now)
@@ -546,7 +531,7 @@ static json_t *machine_json(const struct machine *r, double now)
 		      string_or_null(r->last_error), "decision", string_or_null(r->decision));
 	if (o)
 		json_object_set_new(o, "progress",
-				    r->has_progress ? json_pack("{s:o, s:I, s:I}", "file", jstr(r->progress_file), "bytes",
+				    r->has_progress ? json_pack("{s:o, s:I, s:I}", "file", json_text(r->progress_file), "bytes",
 								(json_int_t)r->progress_bytes, "total",
 								(json_int_t)r->progress_total)
 						    : json_null());
@@ -599,8 +584,8 @@ json_t *machines_one_json(struct machines *m, const char *mac, double now)
 			const struct timeline_entry *e = &r->timeline[k];
 
 			json_array_append_new(tl, json_pack("{s:f, s:s, s:o, s:o}", "t", e->t, "stage",
-							    machine_stage_name(e->stage), "event", jstr(e->event), "detail",
-							    jstr(e->detail)));
+							    machine_stage_name(e->stage), "event", json_text(e->event), "detail",
+							    json_text(e->detail)));
 		}
 		json_object_set_new(o, "timeline", tl);
 	}
