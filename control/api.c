@@ -89,8 +89,8 @@ static json_t *counters_json(struct api *a)
 		json_decref(dataplane);
 		dataplane = json_null(); /* not running (restarting): say so rather than zeros */
 	}
-	if (*a->http)
-		http_server_get_stats(*a->http, &hs);
+	if (__atomic_load_n(a->http, __ATOMIC_ACQUIRE))
+		http_server_get_stats(__atomic_load_n(a->http, __ATOMIC_ACQUIRE), &hs);
 	machines_counts(a->machines, &mc);
 	return json_pack("{s:o, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:I, s:I, s:I, s:I, s:I}}",
 			 "dataplane", dataplane, "http", "requests", (json_int_t)hs.requests, "status_2xx",
@@ -138,8 +138,8 @@ static int metrics(struct api *a, struct http_route_response *resp)
 	char err[256];
 
 	up = dataplane_stats_read(a->stats_socket, &st, err, sizeof(err)) == 0;
-	if (*a->http)
-		http_server_get_stats(*a->http, &hs);
+	if (__atomic_load_n(a->http, __ATOMIC_ACQUIRE))
+		http_server_get_stats(__atomic_load_n(a->http, __ATOMIC_ACQUIRE), &hs);
 	machines_counts(a->machines, &mc);
 	mm = (struct metrics_machines){ mc.by_state[MACHINE_BOOTING], mc.by_state[MACHINE_HANDED_OFF],
 					mc.by_state[MACHINE_FAILED], mc.by_state[MACHINE_IGNORED], mc.total,

@@ -767,7 +767,8 @@ int http_server_start(const struct http_server_config *cfg, struct http_server *
 	pthread_mutex_unlock(&s->message_lock);
 	info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
 	s->port = info ? info->port : cfg->port;
-	*out = s;
+	/* Its threads already run and may read *out (the caller's callbacks). */
+	__atomic_store_n(out, s, __ATOMIC_RELEASE);
 	return 0;
 }
 

@@ -687,11 +687,13 @@ static void sample_throughput(struct server *s)
 	uint64_t tftp = 0;
 	char err[128];
 
-	if (!supervisor_ready(s->dataplane) ||
-	    dataplane_stats_read_timeout(s->stats_socket, 200, &st, err, sizeof(err)) < 0)
-		return;
-	dataplane_stats_get(&st, "tftp_data_bytes", &tftp);
-	dataplane_stats_free(&st);
+	/* A dataplane that is restarting shows no TFTP bytes; HTTP goes on. */
+	tftp = s->throughput.last_tftp;
+	if (supervisor_ready(s->dataplane) &&
+	    dataplane_stats_read_timeout(s->stats_socket, 200, &st, err, sizeof(err)) == 0) {
+		dataplane_stats_get(&st, "tftp_data_bytes", &tftp);
+		dataplane_stats_free(&st);
+	}
 	http_server_get_stats(s->http, &hs);
 	throughput_add(&s->throughput, now_s(), tftp, hs.bytes_sent);
 }
