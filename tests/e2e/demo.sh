@@ -35,7 +35,7 @@ lab_setup || exit 1
 echo "== 2. starting Stampede on $LAB_SRV_IF ($LAB_SERVER_IP): proxyDHCP + TFTP dataplane, HTTP on :$LAB_HTTP_PORT"
 lab_start_boot_server || exit 1
 # Stampede's side of the story, interleaved with the machine's console.
-tail -n0 -F "$LAB_WORK/stampede.log" 2>/dev/null |
+tail -n0 -F --pid=$$ "$LAB_WORK/stampede.log" 2>/dev/null |
 	grep --line-buffered -E " (info|warn) (dhcp|tftp|http) " |
 	sed -u -e 's/^[^ ]* [a-z]* /   [stampede] /' &
 lab_track $!

@@ -40,6 +40,7 @@ cleanup() {
 	for ns in "${EXTRA_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
+	rm -f /run/stampede/"${P}"*.lock # the dataplanes' per-interface locks (instance_lock.h)
 	rm -rf "$WORK"
 }
 trap cleanup EXIT
