@@ -6,19 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "dashboard_html.h" /* generated from control/dashboard/index.html */
 #include "dataplane_stats.h"
 #include "json_text.h"
-
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
 
 static int respond_json(struct http_route_response *resp, unsigned status, json_t *body)
 {
@@ -190,9 +181,9 @@ int api_route(void *ctx, const struct http_route_request *req, struct http_route
 		return known ? error_json(resp, 405, "GET only") : error_json(resp, 404, "no such API call");
 	}
 	if (!strcmp(p, "api/v1/machines"))
-		return respond_json(resp, 200, machines_list_json(a->machines, now_s()));
+		return respond_json(resp, 200, machines_list_json(a->machines, machines_clock()));
 	if (!strncmp(p, "api/v1/machines/", 16)) {
-		json_t *one = machines_one_json(a->machines, p + 16, now_s());
+		json_t *one = machines_one_json(a->machines, p + 16, machines_clock());
 
 		return one ? respond_json(resp, 200, one) : error_json(resp, 404, "no such machine");
 	}

@@ -5,7 +5,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "boot_api.h"
 #include "ipxe_script.h"
@@ -28,10 +27,7 @@ int boot_arch_from_query(const char *arch)
 	for (size_t i = 0; i < sizeof(ipxe_names) / sizeof(ipxe_names[0]); i++)
 		if (strcmp(arch, ipxe_names[i].query) == 0)
 			return ipxe_names[i].arch;
-	for (int a = 1; a < PXE_ARCH_COUNT; a++)
-		if (strcmp(arch, pxe_arch_name(a)) == 0)
-			return a;
-	return -1;
+	return pxe_arch_from_name(arch);
 }
 
 /* Lower-case copy of a MAC ("52:54:00:AB:..." -> "52:54:00:ab:..."), or "". */
@@ -140,10 +136,7 @@ int boot_script_http(void *ctx, const struct http_script_request *req, char **bo
 
 		r = ipxe_script_render(profile, &vars, &menu, body, err, sizeof(err));
 		if (r == 0 && bs->machines && strcmp(req->method, "HEAD") != 0) {
-			struct timespec now;
-
-			clock_gettime(CLOCK_REALTIME, &now);
-			machines_on_script(bs->machines, (double)now.tv_sec + (double)now.tv_nsec / 1e9, mac,
+			machines_on_script(bs->machines, machines_clock(), mac,
 					   req->remote_ip ? req->remote_ip : "", vars.hostname, profile->name,
 					   profile->kind == PROFILE_LINUX ? profile->kernel : NULL, profile->initrds,
 					   profile->kind == PROFILE_LINUX ? profile->n_initrds : 0);

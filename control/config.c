@@ -174,11 +174,11 @@ static const char *get_short(struct walker *w, yaml_node_t *v, const char *what,
 {
 	const char *s = get_string(w, v, what);
 
-	if (s && (strlen(s) == 0 || strlen(s) > max)) {
-		if (strlen(s) == 0) {
-			error_at(w, v, "%s is empty", what);
-			return NULL;
-		}
+	if (s && !*s) {
+		error_at(w, v, "%s is empty", what);
+		return NULL;
+	}
+	if (s && strlen(s) > max) {
 		error_at(w, v, "%s is %zu bytes long; at most %zu fit in a PXE reply", what, strlen(s), max);
 		return NULL;
 	}
@@ -232,14 +232,6 @@ static const char *get_ipv4(struct walker *w, yaml_node_t *v, const char *what)
 		return NULL;
 	}
 	return s;
-}
-
-static int arch_by_name(const char *s)
-{
-	for (int a = 1; a < PXE_ARCH_COUNT; a++)
-		if (strcmp(s, pxe_arch_name(a)) == 0)
-			return a;
-	return -1;
 }
 
 static const char *arch_names(void)
@@ -300,20 +292,9 @@ static const char *check_mac_item(struct walker *w, yaml_node_t *item)
 static const char *check_subnet_item(struct walker *w, yaml_node_t *item)
 {
 	const char *s = scalar(item);
-	char addr[INET_ADDRSTRLEN];
-	const char *slash = s ? strchr(s, '/') : NULL;
-	struct in_addr a;
-	char *end;
-	long bits = -1;
+	struct policy_subnet subnet;
 
-	if (slash && (size_t)(slash - s) < sizeof(addr)) {
-		memcpy(addr, s, (size_t)(slash - s));
-		addr[slash - s] = '\0';
-		bits = strtol(slash + 1, &end, 10);
-		if (end == slash + 1 || *end || inet_pton(AF_INET, addr, &a) != 1)
-			bits = -1;
-	}
-	if (bits < 0 || bits > 32) {
+	if (!s || policy_parse_subnet(s, &subnet) < 0) {
 		error_at(w, item, "\"%s\" is not a subnet (expected 10.1.0.0/16)", s ? s : "");
 		return NULL;
 	}
@@ -396,7 +377,7 @@ HANDLER(http_url)
 	const char *s = get_string(w, v, "http.url");
 
 	UNUSED_CTX;
-	if (s && ((strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0) ||
+	if (s && (!policy_is_url(s) ||
 		  strlen(strstr(s, "://") + 3) == 0 || strstr(s, "://")[3] == '/'))
 		error_at(w, v, "http.url must be http:// or https:// and a host, e.g. http://10.0.0.1:8080");
 	else if (s) {
@@ -418,7 +399,7 @@ static const struct key http_keys[] = {
 static void boot_file_entry(struct walker *w, yaml_node_t *k, yaml_node_t *v)
 {
 	const char *name = scalar(k);
-	int arch = name ? arch_by_name(name) : -1;
+	int arch = name ? pxe_arch_from_name(name) : -1;
 	const char *file;
 
 	if (arch < 0) {
@@ -455,7 +436,7 @@ static const char *check_arch_item(struct walker *w, yaml_node_t *item)
 {
 	const char *s = scalar(item);
 
-	if (!s || arch_by_name(s) < 0) {
+	if (!s || pxe_arch_from_name(s) < 0) {
 		error_at(w, item, "unknown architecture \"%s\" (expected one of: %s)", s ? s : "", arch_names());
 		return NULL;
 	}
@@ -469,7 +450,7 @@ HANDLER(pd_boot_server)
 
 	UNUSED_CTX;
 	for (size_t i = 0; i < n; i++)
-		w->cfg->proxydhcp.boot_server[arch_by_name(archs[i])] = true;
+		w->cfg->proxydhcp.boot_server[pxe_arch_from_name(archs[i])] = true;
 }
 
 HANDLER(pd_menu) { UNUSED_CTX; w->cfg->proxydhcp.menu = get_short(w, v, "proxydhcp.menu", 100); }
@@ -675,7 +656,7 @@ HANDLER(m_arch)
 	const char *s = check_arch_item(w, v);
 
 	if (s)
-		r->arch = arch_by_name(s);
+		r->arch = pxe_arch_from_name(s);
 }
 HANDLER(m_hostname) { ((struct machine_rule *)ctx)->hostname = get_string(w, v, "hostname"); }
 HANDLER(m_profile)
@@ -800,7 +781,7 @@ HANDLER(ba_url)
 	const char *s = get_string(w, v, "boot_api.url");
 
 	UNUSED_CTX;
-	if (s && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
+	if (s && !policy_is_url(s))
 		error_at(w, v, "boot_api.url must start with http:// or https://");
 	else
 		w->cfg->boot_api.url = s;
@@ -887,8 +868,8 @@ static void check_references(struct walker *w, yaml_node_t *root)
 			 c->default_profile);
 	for (int a = 0; a < PXE_ARCH_COUNT; a++) {
 		const char *f = c->proxydhcp.boot_files[a];
-		bool http_arch = a == PXE_ARCH_EFI_IA32_HTTP || a == PXE_ARCH_EFI_X64_HTTP || a == PXE_ARCH_EFI_ARM64_HTTP;
-		bool url = f && (!strncmp(f, "http://", 7) || !strncmp(f, "https://", 8));
+		bool http_arch = pxe_arch_is_http(a);
+		bool url = f && policy_is_url(f);
 
 		yaml_node_t *at = w->boot_file_node[a] ? w->boot_file_node[a] : root;
 
@@ -1120,7 +1101,7 @@ unsigned config_check_host(const struct config *c, struct config_errors *errors,
 		const char *f = c->proxydhcp.boot_files[a];
 		char path[4096];
 
-		if (!f || !strncmp(f, "http://", 7) || !strncmp(f, "https://", 8))
+		if (!f || policy_is_url(f))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", c->tftp.root, f);
 		if (access(path, R_OK) != 0)

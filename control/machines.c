@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "json_text.h"
 #include "proxy_policy.h" /* policy_parse_mac */
@@ -27,7 +28,6 @@ struct timeline_entry {
 };
 
 struct machine {
-	bool used;
 	uint64_t key; /* the MAC, 48 bits */
 	char mac[18];
 	uint32_t ip;  /* network order, 0 = unknown */
@@ -134,6 +134,14 @@ static void copy_str(char *dst, size_t cap, const char *src)
 	dst[n] = '\0';
 }
 
+double machines_clock(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_REALTIME, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
 /* ---- the index ---- */
 
 static size_t slot_of(const struct machines *m, uint64_t key)
@@ -216,7 +224,6 @@ static struct machine *get(struct machines *m, const char *mac, double t)
 		memset(r, 0, sizeof(*r));
 		r->timeline = tl;
 	}
-	r->used = true;
 	r->key = key;
 	snprintf(r->mac, sizeof(r->mac), "%02x:%02x:%02x:%02x:%02x:%02x", (unsigned)(key >> 40) & 0xff,
 		 (unsigned)(key >> 32) & 0xff, (unsigned)(key >> 24) & 0xff, (unsigned)(key >> 16) & 0xff,

@@ -41,6 +41,9 @@ struct machines;
 struct machines *machines_create(size_t capacity, size_t timeline_len);
 void machines_free(struct machines *m);
 
+/* The clock of the table: Unix seconds (CLOCK_REALTIME), as the events carry. */
+double machines_clock(void);
+
 /* Events. Times are Unix seconds. */
 void machines_on_dhcp(struct machines *m, const struct event_dhcp *e);
 /* Returns the transfer's duration in seconds when e ends one (completed), else -1. */

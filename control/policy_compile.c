@@ -3,15 +3,7 @@
 
 #include <string.h>
 
-static bool is_url(const char *s)
-{
-	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
-}
-
-static bool is_http_boot_arch(int a)
-{
-	return a == PXE_ARCH_EFI_IA32_HTTP || a == PXE_ARCH_EFI_X64_HTTP || a == PXE_ARCH_EFI_ARM64_HTTP;
-}
+#include "proxy_policy.h" /* policy_is_url */
 
 void policy_compile(const struct config *c, const char *server_ip, const char *base_url, FILE *out)
 {
@@ -25,7 +17,7 @@ void policy_compile(const struct config *c, const char *server_ip, const char *b
 		if (!f)
 			continue;
 		/* UEFI HTTP Boot needs a URL; a plain name is a file of the HTTP root. */
-		if (is_http_boot_arch(a) && !is_url(f))
+		if (pxe_arch_is_http(a) && !policy_is_url(f))
 			fprintf(out, "boot-file %s %s/%s\n", pxe_arch_name(a), base_url, f[0] == '/' ? f + 1 : f);
 		else
 			fprintf(out, "boot-file %s %s\n", pxe_arch_name(a), f);

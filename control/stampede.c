@@ -244,14 +244,6 @@ struct server {
 	char stats_socket[108];
 };
 
-static double now_s(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_REALTIME, &t);
-	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
-}
-
 static void on_dataplane_line(void *ctx, const char *line)
 {
 	struct server *s = ctx;
@@ -307,7 +299,7 @@ static void on_http_request(void *ctx, const struct http_log_entry *e)
 	snprintf(path, sizeof(path), "%s", e->target[0] == '/' ? e->target + 1 : e->target);
 	path[strcspn(path, "?")] = '\0';
 	if (!strcmp(e->method, "GET") && strcmp(path, "boot.ipxe") != 0)
-		machines_on_http(s->machines, now_s(), e->remote_ip, path, e->status, e->bytes, e->complete);
+		machines_on_http(s->machines, machines_clock(), e->remote_ip, path, e->status, e->bytes, e->complete);
 	snprintf(status, sizeof(status), "%u", e->status);
 	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)e->bytes);
 	snprintf(ms, sizeof(ms), "%.1f", (double)e->duration_us / 1000.0);
@@ -359,11 +351,6 @@ static bool outside_root(const char *root, const char *name, char target[PATH_MA
 	return !(strncmp(target, real_root, n) == 0 && target[n] == '/');
 }
 
-static bool is_http_boot_arch(int a)
-{
-	return a == PXE_ARCH_EFI_IA32_HTTP || a == PXE_ARCH_EFI_X64_HTTP || a == PXE_ARCH_EFI_ARM64_HTTP;
-}
-
 /* Boot files the configuration names that live outside their root (a
  * symlink out of it, as Debian's ipxe.efi -> /boot/ipxe.efi) are served all
  * the same: the operator named them. Nothing else that leaves a root is.
@@ -377,10 +364,10 @@ static void write_images(const struct config *c, FILE *f)
 		const char *name = c->proxydhcp.boot_files[a];
 		bool seen = false;
 
-		if (!name || strstr(name, "://") || is_http_boot_arch(a))
+		if (!name || strstr(name, "://") || pxe_arch_is_http(a))
 			continue;
 		for (int b = 0; b < a; b++)
-			seen |= c->proxydhcp.boot_files[b] && !is_http_boot_arch(b) &&
+			seen |= c->proxydhcp.boot_files[b] && !pxe_arch_is_http(b) &&
 				strcmp(c->proxydhcp.boot_files[b], name) == 0;
 		if (!seen && outside_root(c->tftp.root, name, target))
 			fprintf(f, "image %s=%s\n", name, target);
@@ -446,7 +433,7 @@ static size_t http_aliases(const struct config *c, struct http_alias *out, char 
 	for (int a = 0; a < PXE_ARCH_COUNT && n < max && c->http.root; a++) {
 		const char *name = c->proxydhcp.boot_files[a];
 
-		if (name && is_http_boot_arch(a) && !strstr(name, "://") &&
+		if (name && pxe_arch_is_http(a) && !strstr(name, "://") &&
 		    outside_root(c->http.root, name[0] == '/' ? name + 1 : name, files[n])) {
 			out[n] = (struct http_alias){ name, files[n] };
 			n++;
@@ -695,7 +682,7 @@ static void sample_throughput(struct server *s)
 		dataplane_stats_free(&st);
 	}
 	http_server_get_stats(s->http, &hs);
-	throughput_add(&s->throughput, now_s(), tftp, hs.bytes_sent);
+	throughput_add(&s->throughput, machines_clock(), tftp, hs.bytes_sent);
 }
 
 static int serve_loop(struct server *s, sigset_t *mask)
@@ -715,9 +702,9 @@ static int serve_loop(struct server *s, sigset_t *mask)
 
 		if (poll(fds, fds[1].fd >= 0 ? 2 : 1, 250) < 0 && errno != EINTR)
 			break;
-		if (now_s() >= next_sample) {
+		if (machines_clock() >= next_sample) {
 			sample_throughput(s);
-			next_sample = now_s() + 1.0;
+			next_sample = machines_clock() + 1.0;
 		}
 		if (fds[1].fd >= 0 && fds[1].revents)
 			supervisor_read(s->dataplane);

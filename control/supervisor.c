@@ -37,7 +37,6 @@ struct supervisor {
 	char *config_copy; /* owned copy once supervisor_set_config replaced the caller's */
 	char in[65536];
 	size_t in_len;
-	unsigned restarts;
 	time_t crashes[SUPERVISOR_MAX_CRASHES];
 	unsigned n_crashes;
 	unsigned backoff_ms;
@@ -235,16 +234,6 @@ bool supervisor_ready(const struct supervisor *s)
 	return s->ready;
 }
 
-pid_t supervisor_pid(const struct supervisor *s)
-{
-	return s->pid;
-}
-
-unsigned supervisor_restarts(const struct supervisor *s)
-{
-	return s->restarts;
-}
-
 void supervisor_read(struct supervisor *s)
 {
 	ssize_t n;
@@ -333,7 +322,6 @@ int supervisor_reap(struct supervisor *s)
 	pause = (struct timespec){ .tv_sec = s->backoff_ms / 1000, .tv_nsec = (long)(s->backoff_ms % 1000) * 1000000 };
 	nanosleep(&pause, NULL);
 	s->backoff_ms = s->backoff_ms * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : s->backoff_ms * 2;
-	s->restarts++;
 	if (supervisor_start(s, NULL) < 0) {
 		log_msg(LOG_ERROR, "cannot restart the dataplane: %s", strerror(errno));
 		return 1;

@@ -19,7 +19,6 @@
 #define STAMPEDE_SUPERVISOR_H
 
 #include <stdbool.h>
-#include <sys/types.h>
 
 #define SUPERVISOR_MAX_CRASHES 5
 
@@ -59,8 +58,6 @@ void supervisor_read(struct supervisor *s);
  */
 int supervisor_reap(struct supervisor *s);
 bool supervisor_ready(const struct supervisor *s);
-pid_t supervisor_pid(const struct supervisor *s);
-unsigned supervisor_restarts(const struct supervisor *s);
 /* SIGTERM to the child, wait up to 10 s (then SIGKILL), remove a stale XDP
  * program. Returns the child's exit status as serve's exit code. */
 int supervisor_stop(struct supervisor *s);

@@ -458,11 +458,6 @@ void control_channel_announce(struct control_channel *ch, const char *line)
 	pthread_mutex_unlock(&ch->announce_lock);
 }
 
-unsigned long long control_channel_events_dropped(const struct control_channel *ch)
-{
-	return ch->events_dropped;
-}
-
 void control_channel_stop(struct control_channel *ch)
 {
 	if (!ch)

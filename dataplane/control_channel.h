@@ -61,7 +61,4 @@ int control_channel_start(const char *path, int control_fd, const struct control
 void control_channel_announce(struct control_channel *channel, const char *line);
 void control_channel_stop(struct control_channel *channel);
 
-/* Events lost because a subscriber did not keep up (its buffer was full). */
-unsigned long long control_channel_events_dropped(const struct control_channel *channel);
-
 #endif

@@ -161,6 +161,19 @@ const char *pxe_arch_name(enum pxe_arch arch)
 	return arch_names[arch];
 }
 
+int pxe_arch_from_name(const char *name)
+{
+	for (int a = PXE_ARCH_UNKNOWN + 1; a < PXE_ARCH_COUNT; a++)
+		if (strcmp(name, arch_names[a]) == 0)
+			return a;
+	return -1;
+}
+
+bool pxe_arch_is_http(enum pxe_arch arch)
+{
+	return arch == PXE_ARCH_EFI_IA32_HTTP || arch == PXE_ARCH_EFI_X64_HTTP || arch == PXE_ARCH_EFI_ARM64_HTTP;
+}
+
 static bool has_prefix(const struct dhcp_option *o, const char *prefix)
 {
 	size_t n = strlen(prefix);

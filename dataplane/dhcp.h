@@ -147,6 +147,11 @@ enum pxe_arch pxe_arch_from_code(uint16_t code);
 /* "bios", "efi-ia32", "efi-x64", "efi-arm32", "efi-arm64", "efi-ia32-http",
  * "efi-x64-http", "efi-arm64-http", "unknown". */
 const char *pxe_arch_name(enum pxe_arch arch);
+/* The inverse of pxe_arch_name for the known architectures; -1 for any
+ * other name ("unknown" included). */
+int pxe_arch_from_name(const char *name);
+/* UEFI HTTP Boot: these firmware fetch a URL, not a TFTP file. */
+bool pxe_arch_is_http(enum pxe_arch arch);
 
 /* What a PXE client is, read from its request. */
 struct pxe_client {

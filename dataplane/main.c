@@ -102,6 +102,9 @@ struct dataplane {
 	struct dhcp_message dhcp_msg;
 	struct proxy_dhcp_counters dhcp;
 	size_t dhcp_cap;
+	/* Replies are built here and copied into an mbuf only when there is one:
+	 * most of what reaches 67 is the site's DHCP traffic, answered by nobody. */
+	uint8_t dhcp_reply[RTE_MBUF_DEFAULT_DATAROOM];
 	uint64_t policies_applied, policies_refused;
 	struct rte_ring *events;
 	uint64_t events_lost; /* the ring was full */
@@ -235,28 +238,26 @@ static void handle_dhcp(struct dataplane *dp, const struct net_udp_datagram *d, 
 {
 	const struct proxy_policy *policy = __atomic_load_n(&dp->policy, __ATOMIC_ACQUIRE);
 	struct proxy_answer a;
-	void *pkt = NULL;
-	uint8_t *out = tx_alloc(dp, &pkt);
 
-	if (!out) {
-		dp->counters.tx_dropped++;
-		return;
+	proxy_dhcp_handle(policy, d, dp->self.ip, &dp->dhcp_msg, dp->dhcp_reply, dp->dhcp_cap, &a, &dp->dhcp);
+	if (a.len) {
+		void *pkt = NULL;
+		uint8_t *out = tx_alloc(dp, &pkt);
+
+		if (out) {
+			memcpy(out, dp->dhcp_reply, a.len);
+			tx_send(dp, pkt, &a.to, a.src_port, a.len, TFTP_TX_SUM_UNKNOWN);
+		} else {
+			dp->counters.tx_dropped++;
+		}
 	}
-	proxy_dhcp_handle(policy, d, dp->self.ip, &dp->dhcp_msg, out, dp->dhcp_cap, &a, &dp->dhcp);
-	if (a.len)
-		tx_send(dp, pkt, &a.to, a.src_port, a.len, TFTP_TX_SUM_UNKNOWN);
-	else
-		rte_pktmbuf_free(pkt);
 	if (a.classified) { /* PXE clients only: other DHCP traffic is the site's business */
 		struct dp_event e = {
 			.time_us = now, .peer = d->src, .type = DP_EVENT_DHCP, .arch = (uint8_t)a.client.arch,
 			.decision = (uint8_t)a.decision, .ipxe = a.client.ipxe, .has_mac = a.client.has_mac,
 		};
 
-		e.msg = a.client.msg_type == DHCP_DISCOVER  ? PROXY_RX_DISCOVER
-			: a.client.msg_type == DHCP_REQUEST ? PROXY_RX_REQUEST
-			: a.client.msg_type == DHCP_INFORM  ? PROXY_RX_INFORM
-							    : PROXY_RX_OTHER;
+		e.msg = (uint8_t)proxy_msg_kind((uint8_t)a.client.msg_type);
 		memcpy(e.client_mac, a.client.mac, sizeof(e.client_mac));
 		if (a.boot_file)
 			snprintf(e.file, sizeof(e.file), "%s", a.boot_file);
@@ -802,6 +803,8 @@ int main(int argc, char **argv)
 					      NET_UDP_HEADERS_LEN };
 	/* A DHCP reply goes out in one frame, like a TFTP block. */
 	dp.dhcp_cap = tx.payload_cap < mtu - 28 ? tx.payload_cap : mtu - 28;
+	if (dp.dhcp_cap > sizeof(dp.dhcp_reply))
+		dp.dhcp_cap = sizeof(dp.dhcp_reply);
 	if (getrandom(&dp.opts.tftp.port_seed, sizeof(dp.opts.tftp.port_seed), 0) < 0 || !dp.opts.tftp.port_seed)
 		dp.opts.tftp.port_seed = rte_get_tsc_cycles() | 1;
 	dp.tftp = tftp_server_create(&dp.opts.tftp, &tx);

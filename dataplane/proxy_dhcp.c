@@ -23,7 +23,7 @@ const char *proxy_msg_kind_name(enum proxy_msg_kind k)
 	return (unsigned)k < PROXY_RX_COUNT ? names[k] : "unknown";
 }
 
-static enum proxy_msg_kind msg_kind(uint8_t type)
+enum proxy_msg_kind proxy_msg_kind(uint8_t type)
 {
 	switch (type) {
 	case DHCP_DISCOVER: return PROXY_RX_DISCOVER;
@@ -86,11 +86,6 @@ static enum proxy_decision check_lists(const struct proxy_policy *p, const struc
 	return PROXY_offer; /* "go on" */
 }
 
-static bool is_url(const char *s)
-{
-	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
-}
-
 /* Fill the reply for a client that passed the lists. */
 static enum proxy_decision shape_reply(const struct proxy_policy *p, const struct pxe_client *c,
 				       enum proxy_decision type, struct proxy_reply *r,
@@ -110,7 +105,7 @@ static enum proxy_decision shape_reply(const struct proxy_policy *p, const struc
 	/* iPXE already runs: hand it its script, or it loads itself again. */
 	if (c->ipxe && p->script_url[0])
 		file = p->script_url;
-	if (!file[0] || (c->http && !is_url(file)))
+	if (!file[0] || (c->http && !policy_is_url(file)))
 		return PROXY_no_boot_file;
 	r->boot_file = file;
 	if (c->http)
@@ -207,7 +202,7 @@ static enum proxy_decision answer(const struct proxy_policy *p, const struct net
 	if (r < 0)
 		return PROXY_malformed;
 	a->classified = true;
-	counters->received[msg_kind((uint8_t)a->client.msg_type)]++;
+	counters->received[proxy_msg_kind((uint8_t)a->client.msg_type)]++;
 	if (!p)
 		return PROXY_no_policy;
 

@@ -57,6 +57,8 @@ const char *proxy_decision_name(enum proxy_decision d);
 /* Requests received, by option 53 (only from PXE clients: others are not_pxe). */
 enum proxy_msg_kind { PROXY_RX_DISCOVER, PROXY_RX_REQUEST, PROXY_RX_INFORM, PROXY_RX_OTHER, PROXY_RX_COUNT };
 const char *proxy_msg_kind_name(enum proxy_msg_kind k);
+/* Option 53's value as a kind. */
+enum proxy_msg_kind proxy_msg_kind(uint8_t type);
 
 struct proxy_dhcp_counters {
 	uint64_t received[PROXY_RX_COUNT];

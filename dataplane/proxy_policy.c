@@ -133,14 +133,6 @@ __attribute__((format(printf, 2, 3))) static int fail(struct parser *ps, const c
 	return -EINVAL;
 }
 
-static int arch_by_name(const char *name)
-{
-	for (int a = 0; a < PXE_ARCH_COUNT; a++)
-		if (a != PXE_ARCH_UNKNOWN && strcmp(name, pxe_arch_name(a)) == 0)
-			return a;
-	return -1;
-}
-
 /* Splits "WORD rest" in place: returns rest ("" when none), word NUL-terminated. */
 static char *split_word(char *s)
 {
@@ -193,25 +185,32 @@ static int add_mac(struct parser *ps, struct policy_mac_list *list, const char *
 	return push(ps, (void **)&list->macs, &list->n, sizeof(k), &k);
 }
 
-static int add_subnet(struct parser *ps, struct policy_subnet_list *list, const char *value)
+int policy_parse_subnet(const char *s, struct policy_subnet *out)
 {
 	char addr[INET_ADDRSTRLEN];
-	const char *slash = strchr(value, '/');
-	struct policy_subnet s;
+	const char *slash = strchr(s, '/');
 	struct in_addr a;
 	char *end;
 	long bits;
 
-	if (!slash || (size_t)(slash - value) >= sizeof(addr))
-		return fail(ps, "\"%.40s\" is not a subnet (expected 10.1.0.0/16)", value);
-	memcpy(addr, value, (size_t)(slash - value));
-	addr[slash - value] = '\0';
-	errno = 0;
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return -EINVAL;
+	memcpy(addr, s, (size_t)(slash - s));
+	addr[slash - s] = '\0';
 	bits = strtol(slash + 1, &end, 10);
 	if (inet_pton(AF_INET, addr, &a) != 1 || end == slash + 1 || *end || bits < 0 || bits > 32)
+		return -EINVAL;
+	out->mask = bits ? ~0u << (32 - bits) : 0;
+	out->net = ntohl(a.s_addr) & out->mask;
+	return 0;
+}
+
+static int add_subnet(struct parser *ps, struct policy_subnet_list *list, const char *value)
+{
+	struct policy_subnet s;
+
+	if (policy_parse_subnet(value, &s) < 0)
 		return fail(ps, "\"%.40s\" is not a subnet (expected 10.1.0.0/16)", value);
-	s.mask = bits ? ~0u << (32 - bits) : 0;
-	s.net = ntohl(a.s_addr) & s.mask;
 	return push(ps, (void **)&list->subnets, &list->n, sizeof(s), &s);
 }
 
@@ -265,7 +264,7 @@ static int parse_line(struct parser *ps, char *key)
 	if (strcmp(key, "boot-file") == 0 || strcmp(key, "boot-server") == 0 || strcmp(key, "select-arch") == 0) {
 		char *rest = split_word(value);
 
-		if ((arch = arch_by_name(value)) < 0)
+		if ((arch = pxe_arch_from_name(value)) < 0)
 			return fail(ps, "%s: unknown architecture \"%.40s\"", key, value);
 		if (key[0] == 'b' && key[5] == 'f') {
 			if (!*rest)

@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "dhcp.h"
 
@@ -97,6 +98,15 @@ void proxy_policy_free(struct proxy_policy *policy);
 bool policy_mac_listed(const struct policy_mac_list *list, const uint8_t mac[6]);
 bool policy_uuid_listed(const struct policy_uuid_list *list, const uint8_t uuid[16]);
 bool policy_subnet_listed(const struct policy_subnet_list *list, uint32_t ip_net_order);
+
+/* "10.1.0.0/16" into network and mask (host order); 0 or -EINVAL. */
+int policy_parse_subnet(const char *s, struct policy_subnet *out);
+
+/* A boot file that is a URL (UEFI HTTP Boot), not a TFTP name. */
+static inline bool policy_is_url(const char *s)
+{
+	return strncmp(s, "http://", 7) == 0 || strncmp(s, "https://", 8) == 0;
+}
 
 /* "52:54:00:12:34:56" (or with '-') into 6 bytes; 0 or -EINVAL. */
 int policy_parse_mac(const char *s, uint8_t mac[6]);
