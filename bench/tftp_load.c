@@ -24,98 +24,55 @@
 #define _GNU_SOURCE
 #endif
 #include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-#include <poll.h>
-#include <sched.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
-
+#include "bench_util.h"
 #include "self_path.h"
+#include "tftp_client.h"
 #include "xsk_transport.h"
 
 #define XDP_PORT_LO 20000 /* client ports in --xdp mode: XDP_PORT_LO + transfer index */
 #define XDP_SPIN_NS 200000 /* --xdp mode: busy-wait this long before sleeping in poll() */
 
-#define OP_RRQ 1
-#define OP_WRQ 2
-#define OP_DATA 3
-#define OP_ACK 4
-#define OP_ERROR 5
-#define OP_OACK 6
-
 #define BATCH 32
 #define PKTBUF 65536          /* any UDP payload fits */
 #define MAX_CLIENTS 100000
-#define REASON_LEN 160
-
-enum state { ST_ACTIVE, ST_DONE, ST_FAILED };
 
 struct xfer {
-    int fd;                    /* -1 in --xdp mode */
+    struct tftp_xfer t;
+    int fd;                    /* -1 in --xdp mode, and once failed */
     uint16_t local_port;       /* host order, --xdp mode */
-    enum state state;
-    bool locked;               /* peer TID known */
-    bool gap_acked;            /* ACK already sent for the current gap */
-    bool have_tsize;
-    uint16_t peer_port;        /* network order */
-    uint32_t blksize;          /* negotiated */
-    uint32_t windowsize;       /* negotiated */
-    uint32_t since_ack;        /* in-order blocks since our last ACK */
-    uint32_t retries;          /* consecutive timeouts without progress */
-    uint16_t last_acked;       /* block number of our last ACK */
-    bool acked_any;            /* we have sent an ACK (vs only the RRQ) */
-    uint64_t blocks;           /* in-order blocks received (64-bit) */
-    uint64_t bytes;
-    uint64_t tsize;
-    uint64_t t_start_ns;
-    uint64_t t_end_ns;
-    uint64_t t_progress_ns;    /* last progress (or resend) */
-    EVP_MD_CTX *md;
-    char reason[REASON_LEN];
 };
 
 struct opts {
     struct in_addr server;
     uint16_t port;
-    const char *file;
     long clients;
-    uint32_t blksize;
-    uint32_t windowsize;
     uint32_t timeout_ms;
     uint32_t retries;
     bool have_bind;
     struct in_addr bind;
     const char *xdp_iface;
     const char *xdp_prog;
-    const uint8_t *verify;      /* mmap of --verify FILE */
-    uint64_t verify_size;
-    bool have_expect;
-    uint64_t expect_size;
-    bool have_sha;
-    unsigned char sha[32];
     const char *sha_hex;
     uint32_t duration_limit_s;
     const char *json;
+    struct tftp_request req;
 };
 
 static struct opts O;
@@ -124,26 +81,8 @@ static struct xsk_transport *XT;
 static uint64_t pkts_rx, pkts_tx;
 static uint64_t spin_idle_ns; /* --xdp: busy-waiting with nothing received */
 
-/* First OACK seen (for the report). */
-static bool first_reply_seen;
-static bool first_was_oack;
-static uint32_t neg_blksize, neg_windowsize;
-static bool neg_have_tsize;
-
-/* CPU time of this thread: what spinning really costs, even when descheduled. */
-static uint64_t thread_cpu_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+/* The first transfer to hear from the server (for the report). */
+static const struct tftp_xfer *first_reply;
 
 static void usage(FILE *f)
 {
@@ -158,51 +97,17 @@ static void usage(FILE *f)
         "every 4T; a transfer fails after R resends without progress.\n");
 }
 
-static bool parse_u64(const char *s, uint64_t min, uint64_t max, uint64_t *out)
+static void send_to_peer(void *ctx, struct tftp_xfer *t, const void *buf, size_t len, uint16_t port)
 {
-    char *end;
-    errno = 0;
-    if (!s || !*s || *s == '-')
-        return false;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || *end || v < min || v > max)
-        return false;
-    *out = v;
-    return true;
-}
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9') return c - '0';
-    c = tolower(c);
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
-
-static void fail_xfer(struct xfer *x, uint64_t t, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void fail_xfer(struct xfer *x, uint64_t t, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(x->reason, sizeof x->reason, fmt, ap);
-    va_end(ap);
-    x->state = ST_FAILED;
-    x->t_end_ns = t;
-    if (x->fd >= 0) {
-        close(x->fd);           /* also removes it from epoll */
-        x->fd = -1;
-    }
-}
-
-static void send_to_peer(struct xfer *x, const void *buf, size_t len, uint16_t port)
-{
+    struct xfer *x = ctx;
+    (void)t;
     if (XT) {
         if (xsk_transport_send(XT, x->local_port, ntohs(port), buf, len) == 0)
             pkts_tx++;
         return; /* out of TX frames: the retransmission timer covers it */
     }
+    if (x->fd < 0)
+        return;
     struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = O.server, .sin_port = port };
     for (int i = 0; i < 3; i++) {
         ssize_t r = sendto(x->fd, buf, len, 0, (struct sockaddr *)&sa, sizeof sa);
@@ -215,283 +120,26 @@ static void send_to_peer(struct xfer *x, const void *buf, size_t len, uint16_t p
     }
 }
 
-static void send_ack(struct xfer *x, uint16_t block)
+/* One datagram for transfer x; returns true if x just stopped being active. */
+static bool input(struct xfer *x, const unsigned char *p, size_t len, uint16_t from_port, uint64_t t)
 {
-    unsigned char p[4] = { 0, OP_ACK, (unsigned char)(block >> 8), (unsigned char)block };
-    send_to_peer(x, p, 4, x->peer_port);
-    x->last_acked = block;
-    x->acked_any = true;
-    x->since_ack = 0;
-}
+    bool was_locked = x->t.locked;
+    enum tftp_xfer_state before = x->t.state;
 
-static void send_error_to(struct xfer *x, uint16_t port, uint16_t code, const char *msg)
-{
-    unsigned char p[64];
-    size_t ml = strlen(msg);
-    if (ml > sizeof p - 5)
-        ml = sizeof p - 5;
-    p[0] = 0; p[1] = OP_ERROR; p[2] = (unsigned char)(code >> 8); p[3] = (unsigned char)code;
-    memcpy(p + 4, msg, ml);
-    p[4 + ml] = 0;
-    send_to_peer(x, p, 5 + ml, port);
-}
-
-static size_t rrq_len;
-static unsigned char rrq_pkt[1024];
-
-static void build_rrq(void)
-{
-    unsigned char *p = rrq_pkt;
-    char num[24];
-    *p++ = 0; *p++ = OP_RRQ;
-#define PUTS(s) do { size_t l_ = strlen(s) + 1; memcpy(p, (s), l_); p += l_; } while (0)
-    PUTS(O.file);
-    PUTS("octet");
-    PUTS("blksize");
-    snprintf(num, sizeof num, "%u", O.blksize);
-    PUTS(num);
-    PUTS("tsize");
-    PUTS("0");
-    if (O.windowsize > 1) {
-        PUTS("windowsize");
-        snprintf(num, sizeof num, "%u", O.windowsize);
-        PUTS(num);
+    tftp_xfer_input(&x->t, p, len, from_port, t);
+    if (!was_locked && x->t.locked) {
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = O.server, .sin_port = x->t.peer_port };
+        if (!first_reply)
+            first_reply = &x->t;
+        if (x->fd >= 0 && connect(x->fd, (struct sockaddr *)&sa, sizeof sa) != 0)
+            fprintf(stderr, "tftp-load: connect: %s\n", strerror(errno));
     }
-#undef PUTS
-    rrq_len = (size_t)(p - rrq_pkt);
-}
-
-static void send_rrq(struct xfer *x)
-{
-    send_to_peer(x, rrq_pkt, rrq_len, htons(O.port));
-}
-
-/* Finish a transfer whose last block was received: size/hash checks. */
-static void complete_xfer(struct xfer *x, uint64_t t)
-{
-    if (x->have_tsize && x->bytes != x->tsize) {
-        fail_xfer(x, t, "size mismatch vs tsize (got %" PRIu64 ", tsize %" PRIu64 ")",
-                  x->bytes, x->tsize);
-        return;
+    if (x->t.state == TFTP_XFER_FAILED && x->fd >= 0) {
+        close(x->fd);           /* also removes it from epoll */
+        x->fd = -1;
     }
-    if (O.have_expect && x->bytes != O.expect_size) {
-        fail_xfer(x, t, "size mismatch (got %" PRIu64 ", expected %" PRIu64 ")",
-                  x->bytes, O.expect_size);
-        return;
-    }
-    if (O.have_sha) {
-        unsigned char d[EVP_MAX_MD_SIZE];
-        unsigned int dl = 0;
-        EVP_DigestFinal_ex(x->md, d, &dl);
-        if (dl != 32 || memcmp(d, O.sha, 32) != 0) {
-            fail_xfer(x, t, "sha256 mismatch");
-            return;
-        }
-    }
-    x->state = ST_DONE;
-    x->t_end_ns = t;
-    /* Keep the socket open (dallying) so a retransmitted last block is re-ACKed. */
-}
-
-/* Parse an OACK; returns false (with reason set) if it is unacceptable. */
-static bool parse_oack(struct xfer *x, const unsigned char *p, size_t len, char *why, size_t whylen)
-{
-    uint32_t bs = 512, ws = 1;
-    bool ht = false;
-    uint64_t ts = 0;
-    size_t i = 2;
-    while (i < len) {
-        const char *name = (const char *)p + i;
-        const void *z = memchr(p + i, 0, len - i);
-        if (!z) { snprintf(why, whylen, "malformed OACK"); return false; }
-        i = (size_t)((const unsigned char *)z - p) + 1;
-        if (i >= len) { snprintf(why, whylen, "malformed OACK"); return false; }
-        const char *val = (const char *)p + i;
-        z = memchr(p + i, 0, len - i);
-        if (!z) { snprintf(why, whylen, "malformed OACK"); return false; }
-        i = (size_t)((const unsigned char *)z - p) + 1;
-        uint64_t v;
-        if (strcasecmp(name, "blksize") == 0) {
-            if (!parse_u64(val, 8, O.blksize, &v)) {
-                snprintf(why, whylen, "bad OACK blksize");
-                return false;
-            }
-            bs = (uint32_t)v;
-        } else if (strcasecmp(name, "windowsize") == 0) {
-            uint64_t maxw = O.windowsize > 1 ? O.windowsize : 1;
-            if (!parse_u64(val, 1, maxw, &v)) {
-                snprintf(why, whylen, "bad OACK windowsize");
-                return false;
-            }
-            ws = (uint32_t)v;
-        } else if (strcasecmp(name, "tsize") == 0) {
-            if (!parse_u64(val, 0, UINT64_MAX, &v)) {
-                snprintf(why, whylen, "bad OACK tsize");
-                return false;
-            }
-            ht = true;
-            ts = v;
-        }
-        /* other options: ignore */
-    }
-    x->blksize = bs;
-    x->windowsize = ws;
-    x->have_tsize = ht;
-    x->tsize = ts;
-    return true;
-}
-
-static void note_first_reply(struct xfer *x, bool oack)
-{
-    if (first_reply_seen)
-        return;
-    first_reply_seen = true;
-    first_was_oack = oack;
-    neg_blksize = x->blksize;
-    neg_windowsize = x->windowsize;
-    neg_have_tsize = x->have_tsize;
-}
-
-static void handle_data(struct xfer *x, const unsigned char *p, size_t len, uint64_t t)
-{
-    uint16_t blk = (uint16_t)((p[2] << 8) | p[3]);
-    size_t plen = len - 4;
-    uint16_t expected = (uint16_t)(x->blocks + 1);
-
-    if (blk == expected) {
-        if (plen > x->blksize) {
-            send_error_to(x, x->peer_port, 4, "block too large");
-            fail_xfer(x, t, "data block larger than blksize");
-            return;
-        }
-        x->blocks++;
-        x->bytes += plen;
-        if (O.have_sha && plen)
-            EVP_DigestUpdate(x->md, p + 4, plen);
-        if (O.verify && (x->bytes > O.verify_size || memcmp(p + 4, O.verify + x->bytes - plen, plen) != 0)) {
-            send_error_to(x, x->peer_port, 0, "content mismatch");
-            fail_xfer(x, t, "content differs from the --verify file at block %" PRIu64, x->blocks);
-            return;
-        }
-        x->since_ack++;
-        x->gap_acked = false;
-        x->retries = 0;
-        x->t_progress_ns = t;
-        if (plen < x->blksize) {
-            send_ack(x, blk);
-            complete_xfer(x, t);
-            return;
-        }
-        if (x->since_ack >= x->windowsize)
-            send_ack(x, blk);
-        return;
-    }
-    /* Out of order. */
-    uint16_t ahead = (uint16_t)(blk - expected);
-    if (ahead < 0x8000) {
-        /* Gap: a block beyond the next expected one. ACK last in-order, once. */
-        if (!x->gap_acked) {
-            send_ack(x, (uint16_t)x->blocks);
-            x->gap_acked = true;
-        }
-        return;
-    }
-    /* Old/duplicate block. Re-ACK if it is the block we last ACKed. */
-    if (x->acked_any && blk == x->last_acked)
-        send_ack(x, blk);
-}
-
-/* The server's TID is known: from now on only it may talk to this socket. */
-static void lock_peer(struct xfer *x, uint16_t port)
-{
-    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_addr = O.server, .sin_port = port };
-
-    x->locked = true;
-    x->peer_port = port;
-    if (x->fd >= 0 && connect(x->fd, (struct sockaddr *)&sa, sizeof sa) != 0)
-        fprintf(stderr, "tftp-load: connect: %s\n", strerror(errno));
-}
-
-static void handle_packet(struct xfer *x, const unsigned char *p, size_t len,
-                          const struct sockaddr_in *from, uint64_t t)
-{
-    if (from->sin_addr.s_addr != O.server.s_addr)
-        return;
-    if (len < 4) {
-        /* too short to be anything useful (ERROR needs >= 4 too) */
-        return;
-    }
-    uint16_t op = (uint16_t)((p[0] << 8) | p[1]);
-
-    if (x->state == ST_DONE) {
-        /* Dallying: re-ACK a retransmitted last block. */
-        if (op == OP_DATA && from->sin_port == x->peer_port &&
-            (uint16_t)((p[2] << 8) | p[3]) == (uint16_t)x->blocks) {
-            unsigned char a[4] = { 0, OP_ACK, p[2], p[3] };
-            send_to_peer(x, a, 4, x->peer_port);
-        }
-        return;
-    }
-    if (x->state != ST_ACTIVE)
-        return;
-
-    if (x->locked && from->sin_port != x->peer_port) {
-        if (op != OP_ERROR)
-            send_error_to(x, from->sin_port, 5, "Unknown transfer ID");
-        return;
-    }
-
-    switch (op) {
-    case OP_ERROR: {
-        uint16_t code = (uint16_t)((p[2] << 8) | p[3]);
-        char msg[100];
-        size_t ml = len - 4;
-        if (ml > sizeof msg - 1)
-            ml = sizeof msg - 1;
-        memcpy(msg, p + 4, ml);
-        msg[ml] = 0;
-        for (size_t i = 0; i < ml && msg[i]; i++)
-            if (!isprint((unsigned char)msg[i]))
-                msg[i] = '?';
-        fail_xfer(x, t, "error %u: %s", code, msg);
-        return;
-    }
-    case OP_OACK: {
-        if (x->locked) {
-            /* Retransmitted OACK: our ACK 0 may have been lost. */
-            if (x->blocks == 0)
-                send_ack(x, 0);
-            return;
-        }
-        char why[64];
-        lock_peer(x, from->sin_port);
-        if (!parse_oack(x, p, len, why, sizeof why)) {
-            send_error_to(x, x->peer_port, 8, "option negotiation failed");
-            fail_xfer(x, t, "%s", why);
-            return;
-        }
-        note_first_reply(x, true);
-        x->retries = 0;
-        x->t_progress_ns = t;
-        send_ack(x, 0);
-        return;
-    }
-    case OP_DATA:
-        if (!x->locked) {
-            if ((uint16_t)((p[2] << 8) | p[3]) != 1)
-                return;
-            /* Server ignored our options: RFC 1350 defaults. */
-            lock_peer(x, from->sin_port);
-            x->blksize = 512;
-            x->windowsize = 1;
-            x->have_tsize = false;
-            note_first_reply(x, false);
-        }
-        handle_data(x, p, len, t);
-        return;
-    default:
-        return; /* ignore ACK/RRQ/WRQ/unknown */
-    }
+    /* A finished transfer keeps its socket (dallying) to re-ACK a lost last ACK. */
+    return before == TFTP_XFER_ACTIVE && x->t.state != TFTP_XFER_ACTIVE;
 }
 
 /* --xdp mode: one received datagram, routed to its transfer by our port. */
@@ -505,73 +153,15 @@ static void deliver(void *ctx, uint16_t dst_port, uint16_t src_port, const uint8
 {
     struct delivery *d = ctx;
     long i = (long)dst_port - XDP_PORT_LO;
-    struct sockaddr_in from = { .sin_family = AF_INET, .sin_port = htons(src_port), .sin_addr = O.server };
 
     if (i < 0 || i >= d->n)
         return;
-    struct xfer *x = &X[i];
-    enum state before = x->state;
     pkts_rx++;
-    if (x->state != ST_FAILED)
-        handle_packet(x, payload, len, &from, d->t);
-    if (before == ST_ACTIVE && x->state != ST_ACTIVE)
+    if (input(&X[i], payload, len, htons(src_port), d->t))
         (*d->active)--;
 }
 
-static int cmp_u64(const void *a, const void *b)
-{
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct(const uint64_t *v, size_t n, double p)
-{
-    if (n == 0)
-        return 0.0;
-    /* nearest-rank */
-    size_t rank = (size_t)(p / 100.0 * (double)n + 0.999999999);
-    if (rank < 1) rank = 1;
-    if (rank > n) rank = n;
-    return (double)v[rank - 1] / 1e6;
-}
-
-static void json_str(FILE *f, const char *s)
-{
-    fputc('"', f);
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(f, "\\%c", c);
-        else if (c < 0x20 || c >= 0x7f)
-            fprintf(f, "\\u%04x", c);
-        else
-            fputc(c, f);
-    }
-    fputc('"', f);
-}
-
 struct reason_count { const char *reason; long count; };
-
-static void raise_nofile(long need)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
-        return;
-    rlim_t want = (rlim_t)need;
-    if (rl.rlim_cur >= want)
-        return;
-    if (rl.rlim_max < want) {
-        struct rlimit r2 = { want, want };
-        if (setrlimit(RLIMIT_NOFILE, &r2) == 0)
-            return;
-        fprintf(stderr, "tftp-load: cannot raise RLIMIT_NOFILE to %ld (hard limit %llu): %s\n",
-                need, (unsigned long long)rl.rlim_max, strerror(errno));
-        rl.rlim_cur = rl.rlim_max;
-    } else {
-        rl.rlim_cur = want;
-    }
-    setrlimit(RLIMIT_NOFILE, &rl);
-}
 
 int main(int argc, char **argv)
 {
@@ -600,8 +190,8 @@ int main(int argc, char **argv)
     uint64_t v;
 
     O.port = 69;
-    O.blksize = 1468;
-    O.windowsize = 1;
+    O.req.blksize = 1468;
+    O.req.windowsize = 1;
     O.timeout_ms = 1000;
     O.retries = 8;
     O.duration_limit_s = 120;
@@ -618,30 +208,30 @@ int main(int argc, char **argv)
             have_server = true;
             break;
         case 'p':
-            if (!parse_u64(optarg, 1, 65535, &v)) goto bad;
+            if (!bench_parse_u64(optarg, 1, 65535, &v)) goto bad;
             O.port = (uint16_t)v;
             break;
         case 'f':
-            O.file = optarg;
+            O.req.file = optarg;
             break;
         case 'n':
-            if (!parse_u64(optarg, 1, MAX_CLIENTS, &v)) goto bad;
+            if (!bench_parse_u64(optarg, 1, MAX_CLIENTS, &v)) goto bad;
             O.clients = (long)v;
             break;
         case 'b':
-            if (!parse_u64(optarg, 8, 65464, &v)) goto bad;
-            O.blksize = (uint32_t)v;
+            if (!bench_parse_u64(optarg, 8, 65464, &v)) goto bad;
+            O.req.blksize = (uint32_t)v;
             break;
         case 'w':
-            if (!parse_u64(optarg, 0, 65535, &v)) goto bad;
-            O.windowsize = (uint32_t)v;
+            if (!bench_parse_u64(optarg, 0, 65535, &v)) goto bad;
+            O.req.windowsize = (uint32_t)v;
             break;
         case 't':
-            if (!parse_u64(optarg, 1, 600000, &v)) goto bad;
+            if (!bench_parse_u64(optarg, 1, 600000, &v)) goto bad;
             O.timeout_ms = (uint32_t)v;
             break;
         case 'r':
-            if (!parse_u64(optarg, 0, 1000, &v)) goto bad;
+            if (!bench_parse_u64(optarg, 0, 1000, &v)) goto bad;
             O.retries = (uint32_t)v;
             break;
         case 'B':
@@ -652,22 +242,17 @@ int main(int argc, char **argv)
             O.have_bind = true;
             break;
         case 'e':
-            if (!parse_u64(optarg, 0, UINT64_MAX, &v)) goto bad;
-            O.expect_size = v;
-            O.have_expect = true;
+            if (!bench_parse_u64(optarg, 0, UINT64_MAX, &v)) goto bad;
+            O.req.expect_size = v;
+            O.req.have_expect = true;
             break;
         case 'S':
-            if (strlen(optarg) != 64) goto bad;
-            for (int i = 0; i < 32; i++) {
-                int hi = hexval(optarg[2 * i]), lw = hexval(optarg[2 * i + 1]);
-                if (hi < 0 || lw < 0) goto bad;
-                O.sha[i] = (unsigned char)(hi << 4 | lw);
-            }
-            O.have_sha = true;
+            if (!bench_parse_sha256(optarg, O.req.sha)) goto bad;
+            O.req.have_sha = true;
             O.sha_hex = optarg;
             break;
         case 'd':
-            if (!parse_u64(optarg, 1, 86400, &v)) goto bad;
+            if (!bench_parse_u64(optarg, 1, 86400, &v)) goto bad;
             O.duration_limit_s = (uint32_t)v;
             break;
         case 'X':
@@ -676,24 +261,15 @@ int main(int argc, char **argv)
         case 'P':
             O.xdp_prog = optarg;
             break;
-        case 'V': {
-            int vfd = open(optarg, O_RDONLY | O_CLOEXEC);
-            struct stat st;
-            if (vfd < 0 || fstat(vfd, &st) != 0) {
+        case 'V':
+            O.req.verify = bench_map_file(optarg, &O.req.verify_size);
+            if (!O.req.verify) {
                 fprintf(stderr, "tftp-load: --verify %s: %s\n", optarg, strerror(errno));
                 return 2;
             }
-            O.verify_size = (uint64_t)st.st_size;
-            O.verify = st.st_size ? mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, vfd, 0) : (void *)"";
-            close(vfd);
-            if (O.verify == MAP_FAILED) {
-                fprintf(stderr, "tftp-load: --verify %s: %s\n", optarg, strerror(errno));
-                return 2;
-            }
-            O.have_expect = true;
-            O.expect_size = O.verify_size;
+            O.req.have_expect = true;
+            O.req.expect_size = O.req.verify_size;
             break;
-        }
         case 'j':
             O.json = optarg;
             break;
@@ -710,20 +286,19 @@ bad:
         usage(stderr);
         return 2;
     }
-    if (optind != argc || !have_server || !O.file || O.clients <= 0) {
+    if (optind != argc || !have_server || !O.req.file || O.clients <= 0) {
         usage(stderr);
         return 2;
     }
-    if (!*O.file || strlen(O.file) > 255) {
+    if (O.req.windowsize == 0)
+        O.req.windowsize = 1;
+    if (!tftp_request_init(&O.req)) {
         fprintf(stderr, "tftp-load: --file must be 1..255 characters\n");
         return 2;
     }
-    if (O.windowsize == 0)
-        O.windowsize = 1;
 
     long n = O.clients;
-    raise_nofile(n + 64);
-    build_rrq();
+    bench_raise_nofile(n + 64, "tftp-load");
 
     X = calloc((size_t)n, sizeof *X);
     if (!X) { perror("calloc"); return 1; }
@@ -741,7 +316,7 @@ bad:
                              ? prog : "build/bpf/stampede_xdp.bpf.o";
         }
         if (xsk_transport_open(&XT, O.xdp_iface, O.xdp_prog, O.server.s_addr, XDP_PORT_LO,
-                               (uint16_t)(XDP_PORT_LO + n - 1), !O.verify, err, sizeof err) < 0) {
+                               (uint16_t)(XDP_PORT_LO + n - 1), !O.req.verify, err, sizeof err) < 0) {
             fprintf(stderr, "tftp-load: --xdp %s: %s\n", O.xdp_iface, err);
             return 1;
         }
@@ -749,16 +324,11 @@ bad:
 
     for (long i = 0; i < n; i++) {
         struct xfer *x = &X[i];
-        x->blksize = O.blksize;
-        x->windowsize = O.windowsize;
         x->fd = -1;
         x->local_port = (uint16_t)(XDP_PORT_LO + i);
-        if (O.have_sha) {
-            x->md = EVP_MD_CTX_new();
-            if (!x->md || EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) != 1) {
-                fprintf(stderr, "tftp-load: EVP init failed\n");
-                return 1;
-            }
+        if (!tftp_xfer_init(&x->t, &O.req, send_to_peer, x)) {
+            fprintf(stderr, "tftp-load: EVP init failed\n");
+            return 1;
         }
         if (XT)
             continue;
@@ -803,7 +373,7 @@ bad:
     struct rusage ru0, ru1;
     getrusage(RUSAGE_SELF, &ru0);
 
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_now_ns();
     uint64_t hard_deadline = t0 + (uint64_t)O.duration_limit_s * 1000000000ull;
     uint64_t tmo_ns = (uint64_t)O.timeout_ms * 1000000ull;
     uint64_t scan_ns = tmo_ns / 4;
@@ -812,17 +382,15 @@ bad:
 
     for (long i = 0; i < n; i++) {
         struct xfer *x = &X[i];
-        x->t_start_ns = now_ns();
-        x->t_progress_ns = x->t_start_ns;
-        send_rrq(x);
+        tftp_xfer_start(&x->t, htons(O.port), bench_now_ns());
     }
 
     long active = n;
-    uint64_t next_scan = now_ns() + scan_ns;
+    uint64_t next_scan = bench_now_ns() + scan_ns;
     struct epoll_event evs[256];
 
     while (active > 0) {
-        uint64_t t = now_ns();
+        uint64_t t = bench_now_ns();
         if (t >= hard_deadline)
             break;
         uint64_t wake = next_scan < hard_deadline ? next_scan : hard_deadline;
@@ -834,18 +402,18 @@ bad:
             /* Spin on the ring for a while before sleeping: a sleeping reader
              * costs the sender a wake-up (an IPI, dear under virtualisation)
              * for every burst. The spin time is reported as idle. */
-            uint64_t spin_start = now_ns(), spin_end = spin_start + XDP_SPIN_NS;
-            uint64_t spin_cpu = thread_cpu_ns();
-            while (!xsk_transport_ready(XT) && now_ns() < spin_end)
+            uint64_t spin_start = bench_now_ns(), spin_end = spin_start + XDP_SPIN_NS;
+            uint64_t spin_cpu = bench_thread_cpu_ns();
+            while (!xsk_transport_ready(XT) && bench_now_ns() < spin_end)
                 sched_yield(); /* the NAPI thread feeding us may share this core */
-            spin_idle_ns += thread_cpu_ns() - spin_cpu;
+            spin_idle_ns += bench_thread_cpu_ns() - spin_cpu;
             if (!xsk_transport_ready(XT)) {
                 if (poll(&pfd, 1, to_ms) < 0 && errno != EINTR) {
                     perror("poll");
                     break;
                 }
             }
-            d.t = now_ns();
+            d.t = bench_now_ns();
             for (int rounds = 0; rounds < 64 && xsk_transport_receive(XT, BATCH * 2, deliver, &d); rounds++)
                 ;
             xsk_transport_flush(XT);
@@ -867,55 +435,41 @@ bad:
                     /* EAGAIN: drained; ECONNREFUSED etc.: ignore, timeouts handle it */
                     break;
                 }
-                uint64_t tr = now_ns();
-                enum state before = x->state;
+                uint64_t tr = bench_now_ns();
                 for (int k = 0; k < r; k++) {
                     pkts_rx++;
-                    if (x->state != ST_FAILED &&
-                        !(msgs[k].msg_hdr.msg_flags & MSG_TRUNC) &&
-                        msgs[k].msg_hdr.msg_namelen == sizeof froms[k])
-                        handle_packet(x, bufs + (size_t)k * PKTBUF, msgs[k].msg_len, &froms[k], tr);
+                    if (x->fd >= 0 && !(msgs[k].msg_hdr.msg_flags & MSG_TRUNC) &&
+                        msgs[k].msg_hdr.msg_namelen == sizeof froms[k] &&
+                        froms[k].sin_addr.s_addr == O.server.s_addr &&
+                        input(x, bufs + (size_t)k * PKTBUF, msgs[k].msg_len, froms[k].sin_port, tr))
+                        active--;
                     msgs[k].msg_hdr.msg_namelen = sizeof froms[k];   /* reset for reuse */
                 }
-                if (before == ST_ACTIVE && x->state != ST_ACTIVE)
-                    active--;
                 if (r < BATCH)
                     break;
             }
         }
     timers:
-        t = now_ns();
+        t = bench_now_ns();
         if (t >= next_scan) {
             for (long i = 0; i < n; i++) {
                 struct xfer *x = &X[i];
-                /* Back off: T, 2T, then 4T between resends.  A fixed short
-                 * interval starves servers that restart their own
-                 * retransmission timer on every (duplicate) packet. */
-                uint32_t sh = x->retries < 2 ? x->retries : 2;
-                if (x->state != ST_ACTIVE || t - x->t_progress_ns < (tmo_ns << sh))
-                    continue;
-                if (x->retries >= O.retries) {
-                    fail_xfer(x, t, "timeout");
+                if (tftp_xfer_timer(&x->t, t, tmo_ns, O.retries, htons(O.port))) {
                     active--;
-                    continue;
+                    if (x->fd >= 0) {
+                        close(x->fd);
+                        x->fd = -1;
+                    }
                 }
-                x->retries++;
-                x->t_progress_ns = t;
-                /* Re-ACK the last in-order block (RFC 7440 §4: it is the last
-                 * ACK unless part of a window arrived since), or resend RRQ. */
-                if (x->locked)
-                    send_ack(x, (uint16_t)x->blocks);
-                else
-                    send_rrq(x);
             }
             next_scan = t + scan_ns;
         }
     }
 
-    uint64_t t_end = now_ns();
+    uint64_t t_end = bench_now_ns();
     for (long i = 0; i < n; i++) {
-        if (X[i].state == ST_ACTIVE)
-            fail_xfer(&X[i], t_end, "deadline");
+        if (X[i].t.state == TFTP_XFER_ACTIVE)
+            tftp_xfer_fail(&X[i].t, t_end, "deadline");
     }
     getrusage(RUSAGE_SELF, &ru1);
 
@@ -927,10 +481,10 @@ bad:
     size_t nrc = 0;
     if (!durs || !rc) { perror("malloc"); return 1; }
     for (long i = 0; i < n; i++) {
-        struct xfer *x = &X[i];
+        struct tftp_xfer *x = &X[i].t;
         if (x->t_end_ns > last_end)
             last_end = x->t_end_ns;
-        if (x->state == ST_DONE) {
+        if (x->state == TFTP_XFER_DONE) {
             durs[done++] = x->t_end_ns - x->t_start_ns;
             total_bytes += x->bytes;
         } else {
@@ -946,7 +500,7 @@ bad:
             rc[k].count++;
         }
     }
-    qsort(durs, (size_t)done, sizeof *durs, cmp_u64);
+    bench_sort_u64(durs, (size_t)done);
     double wall = (double)(last_end - t0) / 1e9;
     double mbps = wall > 0 ? (double)total_bytes / wall / 1e6 : 0.0;
     double cpu_user = (double)(ru1.ru_utime.tv_sec - ru0.ru_utime.tv_sec) +
@@ -956,21 +510,21 @@ bad:
     double cpu = cpu_user + cpu_sys;
     double cpu_wall = (double)(t_end - t0) / 1e9;
     double cpu_pct = cpu_wall > 0 ? 100.0 * cpu / cpu_wall : 0.0;
-    double p50 = pct(durs, (size_t)done, 50), p90 = pct(durs, (size_t)done, 90);
-    double p99 = pct(durs, (size_t)done, 99), pmax = done ? (double)durs[done - 1] / 1e6 : 0.0;
+    double p50 = bench_percentile_ms(durs, (size_t)done, 50), p90 = bench_percentile_ms(durs, (size_t)done, 90);
+    double p99 = bench_percentile_ms(durs, (size_t)done, 99), pmax = done ? (double)durs[done - 1] / 1e6 : 0.0;
     char srv[INET_ADDRSTRLEN];
     inet_ntop(AF_INET, &O.server, srv, sizeof srv);
 
     printf("server:          %s:%u\n", srv, O.port);
-    printf("file:            %s\n", O.file);
+    printf("file:            %s\n", O.req.file);
     printf("clients:         %ld\n", n);
-    printf("requested:       blksize %u, windowsize %u%s\n", O.blksize, O.windowsize,
-           O.windowsize > 1 ? "" : " (not requested)");
-    if (!first_reply_seen)
+    printf("requested:       blksize %u, windowsize %u%s\n", O.req.blksize, O.req.windowsize,
+           O.req.windowsize > 1 ? "" : " (not requested)");
+    if (!first_reply)
         printf("negotiated:      (no OACK or DATA received)\n");
-    else if (first_was_oack)
+    else if (first_reply->oack)
         printf("negotiated:      blksize %u, windowsize %u, tsize %s (OACK)\n",
-               neg_blksize, neg_windowsize, neg_have_tsize ? "yes" : "no");
+               first_reply->blksize, first_reply->windowsize, first_reply->have_tsize ? "yes" : "no");
     else
         printf("negotiated:      none (no OACK: blksize 512, windowsize 1)\n");
     printf("completed:       %ld\n", done);
@@ -997,20 +551,20 @@ bad:
             fprintf(stderr, "tftp-load: %s: %s\n", O.json, strerror(errno));
         } else {
             fprintf(f, "{\n  \"server\": \"%s\",\n  \"port\": %u,\n  \"file\": ", srv, O.port);
-            json_str(f, O.file);
+            bench_json_str(f, O.req.file);
             fprintf(f, ",\n  \"clients\": %ld,\n", n);
             fprintf(f, "  \"blksize_requested\": %u,\n  \"windowsize_requested\": %u,\n",
-                    O.blksize, O.windowsize);
-            fprintf(f, "  \"oack\": %s,\n", first_was_oack ? "true" : "false");
-            if (first_reply_seen)
+                    O.req.blksize, O.req.windowsize);
+            fprintf(f, "  \"oack\": %s,\n", first_reply && first_reply->oack ? "true" : "false");
+            if (first_reply)
                 fprintf(f, "  \"blksize_negotiated\": %u,\n  \"windowsize_negotiated\": %u,\n",
-                        neg_blksize, neg_windowsize);
+                        first_reply->blksize, first_reply->windowsize);
             else
                 fprintf(f, "  \"blksize_negotiated\": null,\n  \"windowsize_negotiated\": null,\n");
             fprintf(f, "  \"completed\": %ld,\n  \"failed\": %ld,\n  \"failures\": {", done, failed);
             for (size_t k = 0; k < nrc; k++) {
                 fprintf(f, "%s", k ? ", " : "");
-                json_str(f, rc[k].reason);
+                bench_json_str(f, rc[k].reason);
                 fprintf(f, ": %ld", rc[k].count);
             }
             fprintf(f, "},\n");
@@ -1030,8 +584,7 @@ bad:
     for (long i = 0; i < n; i++) {
         if (X[i].fd >= 0)
             close(X[i].fd);
-        if (X[i].md)
-            EVP_MD_CTX_free(X[i].md);
+        tftp_xfer_release(&X[i].t);
     }
     free(rc);
     free(durs);

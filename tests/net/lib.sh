@@ -41,7 +41,7 @@ cleanup() {
 		ip netns del "$ns" 2>/dev/null
 	done
 	rm -f /run/stampede/"${P}"*.lock # the dataplanes' per-interface locks (instance_lock.h)
-	rm -rf "$WORK"
+	[ -n "${KEEP_WORK:-}" ] && echo "# kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
