@@ -22,6 +22,9 @@
 #include "config_default.h"
 #include "policy_compile.h" /* the script URL the policy carries */
 #include "proxy_policy.h" /* MAC and UUID syntax, shared with the dataplane */
+#include "tftp_server.h"  /* the default session port range */
+
+#define TFTP_DEFAULT_PORT_COUNT (TFTP_DEFAULT_PORT_HI - TFTP_DEFAULT_PORT_LO + 1)
 
 /* ---- strings that live as long as the configuration ---- */
 
@@ -859,10 +862,13 @@ static void check_references(struct walker *w, yaml_node_t *root)
 	if ((uint64_t)c->timeline.machines * c->timeline.events > (1u << 20))
 		error_at(w, root, "timeline: machines x events is %llu; at most 1048576 entries (about 140 MB) are kept",
 			 (unsigned long long)c->timeline.machines * c->timeline.events);
-	if (w->max_sessions_node && w->port_range_size && c->tftp.max_sessions > w->port_range_size)
+	/* Without tftp.port_range the dataplane uses its default range. */
+	if (w->max_sessions_node &&
+	    c->tftp.max_sessions > (w->port_range_size ? w->port_range_size : TFTP_DEFAULT_PORT_COUNT))
 		error_at(w, w->max_sessions_node,
-			 "tftp.max_sessions %u exceeds the %u ports of tftp.port_range (each transfer needs its own port)",
-			 c->tftp.max_sessions, w->port_range_size);
+			 "tftp.max_sessions %u exceeds the %u ports of tftp.port_range%s (each transfer needs its own port)",
+			 c->tftp.max_sessions, w->port_range_size ? w->port_range_size : TFTP_DEFAULT_PORT_COUNT,
+			 w->port_range_size ? "" : " (default 61440-65535)");
 	if (!profile_reference_ok(c, c->default_profile))
 		error_at(w, w->default_profile_node ? w->default_profile_node : root, "default_profile: no profile named \"%s\" (nor menu, local, shell, none)",
 			 c->default_profile);

@@ -708,6 +708,13 @@ Test(config_errors, max_sessions_beyond_the_port_range)
 	config_free(c);
 }
 
+Test(config_errors, max_sessions_beyond_the_default_port_range)
+{
+	expect_error("tftp:\n  max_sessions: 4097\n", NAME ":2:17: ",
+		     "tftp.max_sessions 4097 exceeds the 4096 ports of tftp.port_range (default 61440-65535)");
+	config_free(parse_ok("tftp:\n  max_sessions: 4096\n"));
+}
+
 Test(config_errors, bad_ipv4_address)
 {
 	expect_error("address: 10.0.0.256\n", NAME ":1:10: ", "address: \"10.0.0.256\" is not an IPv4 address");
