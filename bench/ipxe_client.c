@@ -98,6 +98,13 @@ static bool url_word(const char *args, const char *base_url, const struct ipxe_s
 			word[n] = 0;
 			break;
 		}
+		/* iPXE's options that take a value as the next word. */
+		if ((n == 2 && (!strncmp(args, "-n", 2) || !strncmp(args, "-t", 2))) ||
+		    (n == 6 && !strncmp(args, "--name", 6)) || (n == 9 && !strncmp(args, "--timeout", 9))) {
+			args += n;
+			args += strspn(args, " \t");
+			n = strcspn(args, " \t");
+		}
 		args += n;
 	}
 	return ipxe_expand(word, s, expanded, sizeof(expanded)) && resolve(base_url, expanded, out, out_len);

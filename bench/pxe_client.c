@@ -39,7 +39,7 @@ static void put_option(struct writer *w, uint8_t code, const void *data, uint8_t
 }
 
 size_t pxe_client_build(uint8_t *buf, enum pxe_client_stage stage, const struct pxe_client_identity *id,
-			uint32_t xid, bool has_boot_item, uint16_t boot_item)
+			uint32_t xid, bool has_boot_item, uint16_t boot_item, uint32_t ciaddr)
 {
 	/* What firmware asks for; iPXE adds its own options (175 and friends). */
 	static const uint8_t params[] = { 1, 3, 6, 12, 15, 17, 43, 54, 60, 66, 67, 97, 128, 175, 209, 210 };
@@ -61,6 +61,8 @@ size_t pxe_client_build(uint8_t *buf, enum pxe_client_stage stage, const struct 
 	memcpy(buf + 4, &xid, 4);
 	if (stage != PXE_STAGE_BOOT_SERVER)
 		buf[10] = 0x80; /* broadcast flag: no address yet */
+	else
+		memcpy(buf + 12, &ciaddr, 4);
 	memcpy(buf + 28, id->mac, 6);
 	w.p = buf + DHCP_HEADER_LEN;
 	put(&w, cookie, 4);

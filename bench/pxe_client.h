@@ -45,9 +45,11 @@ struct pxe_offer {
 };
 
 /* A request for stage, transaction xid; returns its length (<= PXE_CLIENT_MSG_MAX).
- * boot_item is used by PXE_STAGE_BOOT_SERVER when has_boot_item. */
+ * boot_item is used by PXE_STAGE_BOOT_SERVER when has_boot_item; so is ciaddr
+ * (network order): by then firmware has its address from the site's server,
+ * and boot servers (dnsmasq among them) answer only a client that has one. */
 size_t pxe_client_build(uint8_t *buf, enum pxe_client_stage stage, const struct pxe_client_identity *id,
-			uint32_t xid, bool has_boot_item, uint16_t boot_item);
+			uint32_t xid, bool has_boot_item, uint16_t boot_item, uint32_t ciaddr);
 
 /* Reads a BOOTREPLY; false with *why set when it is not one. */
 bool pxe_client_read_reply(const uint8_t *buf, size_t len, struct pxe_offer *out, const char **why);

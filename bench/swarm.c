@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -122,6 +123,7 @@ static unsigned n_boot_files;
 static struct xsk_transport *XT;
 static struct swarm_http *H;
 static int epoll_fd = -1, dhcp_fd = -1;
+static uint32_t client_ip; /* --iface's address (network order): ciaddr of 4011 REQUESTs */
 static uint32_t xid_base;
 static uint64_t t0, pkts_rx, pkts_tx, tftp_bytes_done;
 static unsigned long remaining;
@@ -163,7 +165,7 @@ static void dhcp_send(struct client *c, enum pxe_client_stage stage, int phase, 
 		dhcp_flush();
 	k = dhcp_out.n++;
 	len = pxe_client_build(dhcp_out.buf[k], stage, &c->id, xid_base + 4 * c->index + (uint32_t)phase,
-			       c->offer.has_boot_menu, c->offer.boot_item);
+			       c->offer.has_boot_menu, c->offer.boot_item, client_ip);
 	dhcp_out.to[k] = (struct sockaddr_in){ .sin_family = AF_INET, .sin_port = htons(to_port),
 					       .sin_addr.s_addr = to_ip };
 	dhcp_out.iov[k] = (struct iovec){ dhcp_out.buf[k], len };
@@ -367,7 +369,8 @@ static void on_dhcp_reply(struct client *c, const struct pxe_offer *o, int phase
 
 	if (!c->active || !(want_firmware || want_boot_server || want_ipxe) || !o->pxe)
 		return; /* late duplicates, and replies that are not a boot server's */
-	if (o->yiaddr) {
+	/* A boot server may echo the address the client already has (dnsmasq does). */
+	if (o->yiaddr && !(want_boot_server && o->yiaddr == client_ip)) {
 		fail(c, now, "a proxy reply offered an address (yiaddr set)");
 		return;
 	}
@@ -709,6 +712,17 @@ static int open_dhcp_socket(void)
 	    bind(dhcp_fd, (struct sockaddr *)&at, sizeof(at)) != 0) {
 		fprintf(stderr, "swarm: DHCP socket on %s port 68: %s\n", O.iface, strerror(errno));
 		return -1;
+	}
+	{
+		struct ifreq ifr = { 0 };
+
+		snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", O.iface);
+		ifr.ifr_addr.sa_family = AF_INET;
+		if (ioctl(dhcp_fd, SIOCGIFADDR, &ifr) != 0) {
+			fprintf(stderr, "swarm: %s has no IPv4 address: %s\n", O.iface, strerror(errno));
+			return -1;
+		}
+		client_ip = ((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr.s_addr;
 	}
 	if (setsockopt(dhcp_fd, SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
 		setsockopt(dhcp_fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
