@@ -13,7 +13,7 @@
 #   KEEP_TMP=1           keep the temp dir (logs, JSON) after the run
 #   FILE_MB=8            size of the file every client downloads
 #   REPEAT=5             rounds (each runs every server); the median is reported
-#   OUT=path             write the report there instead of bench/RESULTS.md
+#   OUT=path             write the report there instead of bench/RESULTS-tftp.md
 #   CLIENT_MODE=xdp      xdp: tftp-load receives through AF_XDP on core 0 (the
 #                        client stays off the critical path); socket: one kernel
 #                        UDP socket per transfer (the client is then the limit)
@@ -34,7 +34,7 @@ export REPEAT="${REPEAT:-5}"
 CLIENT_CPU=0
 SRV_IP=10.77.0.1
 CLI_IP=10.77.0.2
-OUT="${OUT:-$REPO/bench/RESULTS.md}"
+OUT="${OUT:-$REPO/bench/RESULTS-tftp.md}"
 
 P="sb$$"
 P="${P:0:11}"           # "${P}s0" / "${P}c0" stay <= 15 characters
