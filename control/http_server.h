@@ -9,13 +9,15 @@
  *   GET|HEAD /any/path
  *        -> the regular file root/any/path: 200, or 206 for one byte range
  *           (Range: bytes=a-b, bytes=a-, bytes=-n) with Content-Range, or 416
- *           when the range starts past the end. Sent with sendfile().
+ *           when the range starts past the end. Sent with sendfile(); a body
+ *           of at most 16 KiB (a script, a menu) is read and sent with its
+ *           header in one segment instead.
  *   anything else -> 405 (Allow: GET, HEAD).
  *
  * Threads: one epoll loop per thread (MHD_USE_EPOLL_INTERNAL_THREAD), a pool
- * of them (one per CPU by default). A boot storm is hundreds of connections,
- * nearly all idle between requests or blocked on a slow client while the kernel
- * runs sendfile(); epoll keeps that at one wake-up per ready socket, where a
+ * of them (by default one per CPU the process may run on: its affinity mask).
+ * A boot storm is hundreds of connections, nearly all idle between requests or
+ * blocked on a slow client while the kernel runs sendfile(); epoll keeps that at one wake-up per ready socket, where a
  * thread per connection would cost hundreds of stacks and context switches.
  * The pool uses every core and bounds the damage of a slow script callback to
  * the connections of one thread. Hence: callbacks run on the server's threads,
@@ -45,9 +47,14 @@
 #include <stdint.h>
 
 /* Connections served at once. A thousand machines booting together each hold
- * one (iPXE fetches one file at a time); each costs a socket and, while
- * sending, a file descriptor: see http_server_start() on RLIMIT_NOFILE. */
-#define HTTP_DEFAULT_MAX_CONNECTIONS 1024
+ * one (iPXE fetches one file at a time), and the dashboard, the API and
+ * Prometheus come on top; libmicrohttpd shares the limit among its threads.
+ * Each costs a socket and, while sending, a file descriptor: see
+ * http_server_start() on RLIMIT_NOFILE. Connections beyond the limit wait in
+ * the listen backlog, unanswered, until one closes. */
+#define HTTP_DEFAULT_MAX_CONNECTIONS 2048
+/* The default shrinks to what RLIMIT_NOFILE's hard limit allows, not below. */
+#define HTTP_MIN_DEFAULT_CONNECTIONS 1024
 /* Seconds a connection may stay silent: enough for a firmware between two
  * downloads, short enough that idle keep-alive connections of machines that
  * have booted free their slots during a storm. */
@@ -137,7 +144,8 @@ struct http_server_config {
 	void *ctx;                /* passed to the callbacks */
 	unsigned max_connections; /* 0: HTTP_DEFAULT_MAX_CONNECTIONS */
 	unsigned timeout_s;       /* 0: HTTP_DEFAULT_TIMEOUT_S */
-	unsigned threads;         /* 0: one per online CPU; at most HTTP_MAX_THREADS */
+	unsigned threads;         /* 0: one per CPU this process may run on (its affinity
+				   * mask); at most HTTP_MAX_THREADS */
 	const struct http_alias *aliases; /* copied; at most HTTP_MAX_ALIASES; need a root */
 	size_t n_aliases;
 	http_route_fn route;              /* may be NULL */
@@ -161,8 +169,9 @@ struct http_server;
  * cannot be had; the message says which address:port and what to do),
  * -EMFILE (max_connections needs more descriptors than RLIMIT_NOFILE's hard
  * limit allows; the soft limit is raised when the hard one permits, since
- * nothing in this process waits with select()), -EIO (libmicrohttpd refused;
- * its message is quoted).
+ * nothing in this process waits with select(); with max_connections 0 the
+ * default shrinks to fit instead, down to HTTP_MIN_DEFAULT_CONNECTIONS),
+ * -EIO (libmicrohttpd refused; its message is quoted).
  */
 int http_server_start(const struct http_server_config *cfg, struct http_server **out, char *err, size_t err_len);
 

@@ -431,6 +431,42 @@ Test(http, large_file_is_byte_exact)
 	free(data);
 }
 
+/* Bodies up to 16 KiB are read into memory and sent with their header, larger
+ * ones with sendfile(): both sides of the threshold, whole and in ranges (a
+ * small range of a large file takes the small path). */
+Test(http, bodies_on_either_side_of_the_small_body_threshold_are_byte_exact)
+{
+	static const size_t sizes[] = { 16383, 16384, 16385, 100000 };
+	uint8_t *data = malloc(100000);
+	struct response r;
+	char name[32], want[128];
+
+	cr_assert(data != NULL);
+	for (size_t i = 0; i < 100000; i++)
+		data[i] = (uint8_t)(i * 13 + i / 251);
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		snprintf(name, sizeof(name), "f%zu", sizes[k]);
+		put_file(name, data, sizes[k]);
+	}
+	start();
+	for (size_t k = 0; k < sizeof(sizes) / sizeof(sizes[0]); k++) {
+		snprintf(name, sizeof(name), "/f%zu", sizes[k]);
+		get(name, NULL, &r);
+		cr_assert(eq(int, r.status, 200), "%s", name);
+		cr_assert(eq(sz, r.body_len, sizes[k]), "%s", name);
+		cr_assert(eq(int, memcmp(r.body, data, sizes[k]), 0), "%s", name);
+		response_free(&r);
+		get(name, "Range: bytes=7-16390\r\n", &r); /* 16384 bytes, or up to the end */
+		cr_assert(eq(int, r.status, 206), "%s", name);
+		snprintf(want, sizeof(want), "bytes 7-%zu/%zu", sizes[k] > 16391 ? (size_t)16390 : sizes[k] - 1, sizes[k]);
+		cr_assert(eq(str, (char *)header(&r, "Content-Range"), want), "%s", name);
+		cr_assert(eq(sz, r.body_len, (sizes[k] > 16391 ? (size_t)16390 : sizes[k] - 1) - 7 + 1), "%s", name);
+		cr_assert(eq(int, memcmp(r.body, data + 7, r.body_len), 0), "%s", name);
+		response_free(&r);
+	}
+	free(data);
+}
+
 Test(http, keep_alive_serves_several_requests_on_one_connection)
 {
 	struct response r;
@@ -931,6 +967,44 @@ Test(http, connection_limit_holds_the_one_too_many_until_a_slot_frees)
 	response_free(&r);
 	close(b);
 	close(c);
+}
+
+/* A boot storm: a thousand machines, often behind one address (a relay, NAT,
+ * the bench's swarm), all connected at once. The defaults (connection limit,
+ * no per-address limit, threads) must serve every one without waiting for
+ * another to leave. */
+Test(http, a_thousand_connections_from_one_address_are_served_at_once)
+{
+	enum { N = 1000 };
+	static int fds[N];
+	struct rlimit rl;
+	struct response r;
+
+	cr_assert(eq(int, getrlimit(RLIMIT_NOFILE, &rl), 0));
+	if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < 2 * HTTP_DEFAULT_MAX_CONNECTIONS + N + 128)
+		cr_skip_test("hard RLIMIT_NOFILE %llu is too low for %d clients and the server",
+			     (unsigned long long)rl.rlim_max, N);
+	start_with((struct http_server_config){ .root = root }); /* every default */
+	/* The server raised the soft limit for itself; the test's sockets share it. */
+	for (int i = 0; i < N; i++) {
+		fds[i] = connect_server();
+		send_text(fds[i], "GET /ipxe.efi HTTP/1.1\r\nHost: t\r\n\r\n");
+	}
+	for (int i = 0; i < N; i++) {
+		cr_assert(eq(int, read_response(fds[i], false, &r), 0), "connection %d unanswered", i);
+		cr_assert(eq(int, r.status, 200));
+		cr_assert(eq(int, memcmp(r.body, small, SMALL_SIZE), 0));
+		response_free(&r);
+	}
+	/* Still open, all of them: one more request on the first and the last. */
+	for (int i = 0; i < N; i += N - 1) {
+		send_text(fds[i], "HEAD /ipxe.efi HTTP/1.1\r\nHost: t\r\n\r\n");
+		cr_assert(eq(int, read_response(fds[i], true, &r), 0), "connection %d kept alive", i);
+		cr_assert(eq(int, r.status, 200));
+		response_free(&r);
+	}
+	for (int i = 0; i < N; i++)
+		close(fds[i]);
 }
 
 Test(http, idle_connection_times_out)
