@@ -20,7 +20,10 @@ struct cache {
 	uint32_t *by_folded_name;  /* indices into files, sorted by strcasecmp */
 	size_t n_files;
 	uint64_t budget;
-	uint64_t used; /* file bytes plus netascii copies */
+	uint64_t used; /* file bytes plus netascii copies and block-sum tables */
+	/* Held while a polling lcore adds a netascii copy or a block-sum table
+	 * (and charges `used`): with --lcores N several may want the same one. */
+	bool lazy_lock;
 	struct cache_stats stats;
 	struct cache_allocator allocator;
 	bool (*release)(void *ctx, struct cache *cache);
@@ -440,65 +443,115 @@ const struct cache_file *cache_find(const struct cache *c, const char *name)
 	return NULL;
 }
 
-uint32_t *cache_file_block_sums(struct cache *c, const struct cache_file *cfile, uint16_t blksize)
+static void lazy_lock(struct cache *c)
 {
-	struct cache_file *f = &c->files[cfile - c->files];
-	const size_t tables = sizeof(f->block_sums) / sizeof(f->block_sums[0]);
-	uint64_t bytes;
+	while (__atomic_test_and_set(&c->lazy_lock, __ATOMIC_ACQUIRE))
+		while (__atomic_load_n(&c->lazy_lock, __ATOMIC_RELAXED))
+			;
+}
 
-	if (blksize == 0)
-		return NULL;
-	for (size_t t = 0; t < tables; t++)
-		if (f->block_sums[t].sums && f->block_sums[t].blksize == blksize)
-			return f->block_sums[t].sums;
-	bytes = (f->size / blksize + 1) * sizeof(uint32_t);
-	for (size_t t = 0; t < tables; t++) {
+static void lazy_unlock(struct cache *c)
+{
+	__atomic_clear(&c->lazy_lock, __ATOMIC_RELEASE);
+}
+
+/* A table is published (release) only once zeroed and labelled, so the lock-free
+ * look-up (acquire) never sees a half-made one. */
+static uint32_t *find_block_sums(const struct cache_file *f, uint16_t blksize)
+{
+	for (size_t t = 0; t < sizeof(f->block_sums) / sizeof(f->block_sums[0]); t++) {
+		uint32_t *sums = __atomic_load_n(&f->block_sums[t].sums, __ATOMIC_ACQUIRE);
+
+		if (sums && f->block_sums[t].blksize == blksize)
+			return sums;
+	}
+	return NULL;
+}
+
+static uint32_t *add_block_sums(struct cache *c, struct cache_file *f, uint16_t blksize)
+{
+	uint64_t bytes = (f->size / blksize + 1) * sizeof(uint32_t);
+
+	for (size_t t = 0; t < sizeof(f->block_sums) / sizeof(f->block_sums[0]); t++) {
+		uint32_t *sums;
+
 		if (f->block_sums[t].sums)
 			continue;
 		if (c->used + bytes > c->budget)
 			return NULL;
-		f->block_sums[t].sums = c->allocator.alloc(c->allocator.ctx, bytes);
-		if (!f->block_sums[t].sums)
+		sums = c->allocator.alloc(c->allocator.ctx, bytes);
+		if (!sums)
 			return NULL;
-		memset(f->block_sums[t].sums, 0, bytes);
+		memset(sums, 0, bytes);
 		f->block_sums[t].blksize = blksize;
 		c->used += bytes;
-		return f->block_sums[t].sums;
+		__atomic_store_n(&f->block_sums[t].sums, sums, __ATOMIC_RELEASE);
+		return sums;
 	}
 	return NULL;
+}
+
+uint32_t *cache_file_block_sums(struct cache *c, const struct cache_file *cfile, uint16_t blksize)
+{
+	struct cache_file *f = &c->files[cfile - c->files];
+	uint32_t *sums;
+
+	if (blksize == 0)
+		return NULL;
+	if ((sums = find_block_sums(f, blksize)))
+		return sums;
+	lazy_lock(c);
+	sums = find_block_sums(f, blksize); /* another lcore may have made it meanwhile */
+	if (!sums)
+		sums = add_block_sums(c, f, blksize);
+	lazy_unlock(c);
+	return sums;
+}
+
+static int add_netascii(struct cache *c, struct cache_file *f)
+{
+	uint64_t n = 0, o = 0;
+	uint8_t *out;
+
+	for (uint64_t i = 0; i < f->size; i++)
+		n += (f->data[i] == '\n' || f->data[i] == '\r') ? 2 : 1;
+	if (c->used + n > c->budget)
+		return -ENOSPC;
+	out = c->allocator.alloc(c->allocator.ctx, n ? n : 1);
+	if (!out)
+		return -ENOMEM;
+	for (uint64_t i = 0; i < f->size; i++) {
+		uint8_t b = f->data[i];
+
+		if (b == '\n') {
+			out[o++] = '\r';
+			out[o++] = '\n';
+		} else if (b == '\r') {
+			out[o++] = '\r';
+			out[o++] = '\0';
+		} else {
+			out[o++] = b;
+		}
+	}
+	f->netascii_size = n;
+	c->used += n;
+	__atomic_store_n(&f->netascii, out, __ATOMIC_RELEASE); /* after its size */
+	return 0;
 }
 
 int cache_file_netascii(struct cache *c, const struct cache_file *cfile, const uint8_t **data,
 			uint64_t *size)
 {
 	struct cache_file *f = &c->files[cfile - c->files];
-	uint64_t n = 0, o = 0;
-	uint8_t *out;
+	int r = 0;
 
-	if (!f->netascii) {
-		for (uint64_t i = 0; i < f->size; i++)
-			n += (f->data[i] == '\n' || f->data[i] == '\r') ? 2 : 1;
-		if (c->used + n > c->budget)
-			return -ENOSPC;
-		out = c->allocator.alloc(c->allocator.ctx, n ? n : 1);
-		if (!out)
-			return -ENOMEM;
-		for (uint64_t i = 0; i < f->size; i++) {
-			uint8_t b = f->data[i];
-
-			if (b == '\n') {
-				out[o++] = '\r';
-				out[o++] = '\n';
-			} else if (b == '\r') {
-				out[o++] = '\r';
-				out[o++] = '\0';
-			} else {
-				out[o++] = b;
-			}
-		}
-		f->netascii = out;
-		f->netascii_size = n;
-		c->used += n;
+	if (!__atomic_load_n(&f->netascii, __ATOMIC_ACQUIRE)) {
+		lazy_lock(c);
+		if (!f->netascii)
+			r = add_netascii(c, f);
+		lazy_unlock(c);
+		if (r < 0)
+			return r;
 	}
 	*data = f->netascii;
 	*size = f->netascii_size;

@@ -133,7 +133,8 @@ uint32_t *cache_file_block_sums(struct cache *cache, const struct cache_file *fi
 /*
  * The netascii form of file, converted on first use and charged to the budget.
  * Returns 0, or -ENOSPC when the budget cannot hold it, -ENOMEM.
- * Call it from one thread at a time per cache version (the dataplane's lcore).
+ * Safe from several polling lcores at once: the first use takes a lock, later
+ * ones only read.
  */
 int cache_file_netascii(struct cache *cache, const struct cache_file *file,
 			const uint8_t **data, uint64_t *size);

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * stampede-dataplane: one DPDK port, one polling loop.
+ * stampede-dataplane: one DPDK port, one polling loop per lcore (--lcores N,
+ * default 1), each with its own queue.
  *
- * The loop is the l2fwd shape: receive a burst, hand each datagram to its
- * protocol, flush the TX buffer, fire due timers. Everything slow happens on
- * the control thread (control_channel.c): reading the TFTP root for a reload,
- * answering stats requests. A new cache version reaches the loop through one
- * atomic pointer; the loop swaps it in between bursts.
+ * A loop is the l2fwd shape: receive a burst, hand each datagram to its
+ * protocol, flush the TX buffer, fire due timers. Each loop owns a TFTP server
+ * over its part of the session ports (lcores.h); a datagram that arrives on
+ * another loop's queue is passed to its owner through the owner's inbox ring.
+ * Everything slow happens on the control thread (control_channel.c): reading
+ * the TFTP root for a reload, answering stats requests. A new cache version
+ * reaches each loop through one atomic pointer; the loop swaps it in between
+ * bursts.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -37,6 +41,7 @@
 #include "events.h"
 #include "iface.h"
 #include "instance_lock.h"
+#include "lcores.h"
 #include "net.h"
 #include "options.h"
 #include "port.h"
@@ -48,6 +53,9 @@
 #include "xdp_maps.h"
 
 #define BURST_SIZE        32
+/* Transmit buffers are taken from the pool this many at a time: one window of
+ * the default windowsize (64) costs one bulk get instead of 64 single ones. */
+#define TX_STASH_SIZE     64
 #define MBUF_COUNT        65535 /* 2^n - 1 is the mempool's optimum; see below */
 #define MBUF_CACHE        256
 #define TICK_INTERVAL_US  1000
@@ -65,7 +73,8 @@
 #define STALE_POLICIES_MAX    16
 
 #define DP_COUNTERS(X)                                                                  \
-	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes) X(tx_dropped) X(cache_swaps)
+	X(rx_packets) X(rx_bytes) X(tx_packets) X(tx_bytes) X(tx_dropped) X(cache_swaps)        \
+	X(handoff_packets) X(handoff_dropped)
 
 struct dp_counters {
 #define DP_COUNTER_FIELD(name) uint64_t name;
@@ -74,40 +83,60 @@ struct dp_counters {
 	uint64_t drops[NET_DROP_COUNT];
 };
 
+/* Datagrams received by another lcore for this one's sessions (lcores.h). */
+#define INBOX_SIZE 4096
+
+struct dataplane;
+
+/* One polling loop: its queue (RX and TX, numbered like the worker), its TFTP
+ * server over its part of the session ports, its buffers and counters. Only
+ * its own lcore writes to it; the control thread reads the counters (64-bit
+ * loads do not tear on x86-64) and hands it cache versions through `pending`. */
+struct worker {
+	struct dataplane *dp;
+	uint16_t queue;
+	struct rte_mempool *pool; /* its queue's UMEM: its mbufs go out without a copy */
+	struct tftp_server *tftp;
+	struct rte_eth_dev_tx_buffer *tx_buffer;
+	struct rte_ring *inbox; /* NULL with one lcore */
+	uint16_t ip_id;
+	struct dp_counters counters;
+	struct proxy_dhcp_counters dhcp;
+	uint64_t events_lost; /* the ring was full */
+	uint64_t loop_epoch;  /* bumped every loop turn: when it moves, an old policy is unused */
+	struct cache *pending; /* a new cache version from the control thread */
+	struct rte_mbuf *backlog[TX_BACKLOG];
+	uint32_t backlog_n;
+	struct rte_mbuf *tx_stash[TX_STASH_SIZE]; /* allocated, not yet used: taken from the end */
+	uint32_t tx_stash_n;
+	struct dhcp_message dhcp_msg;
+	/* Replies are built here and copied into an mbuf only when there is one:
+	 * most of what reaches 67 is the site's DHCP traffic, answered by nobody. */
+	uint8_t dhcp_reply[RTE_MBUF_DEFAULT_DATAROOM];
+} __rte_cache_aligned;
+
 struct dataplane {
 	struct dp_options opts;
 	uint16_t port_id;
 	struct net_endpoint self;
-	struct rte_mempool *pool;
-	struct rte_eth_dev_tx_buffer *tx_buffer;
-	uint16_t ip_id;
-	struct tftp_server *tftp;
-	struct dp_counters counters;
+	struct worker *workers[DP_MAX_LCORES];
+	unsigned n_workers;
+	struct lcore_split split; /* which worker owns which session port and client */
 	struct xdp_maps xdp;
 	bool have_xdp;
-	struct rte_mbuf *backlog[TX_BACKLOG];
-	uint32_t backlog_n;
 	/* Cache versions: the control thread keeps `latest` (one reference) and
-	 * hands the loop another reference through `pending`. */
+	 * hands each loop another reference through its `pending`. */
 	struct cache *latest;
-	struct cache *pending;
-	struct rte_ring *retired; /* versions whose last reference went on the polling core */
+	struct rte_ring *retired; /* versions whose last reference went on a polling core */
 	uint64_t reloads_ok, reloads_failed;
-	uint64_t versions_freed; /* by the control thread, off the polling core */
+	uint64_t versions_freed; /* by the control thread, off the polling cores */
 	uint64_t tsc_per_us;
 	/* proxyDHCP: the policy the control thread swapped in (NULL: none yet, 67
-	 * and 4011 stay with the kernel), its scratch message and counters. */
+	 * and 4011 stay with the kernel). */
 	struct proxy_policy *policy;
-	uint64_t loop_epoch; /* bumped every loop turn: when it moves, an old policy is unused */
-	struct dhcp_message dhcp_msg;
-	struct proxy_dhcp_counters dhcp;
 	size_t dhcp_cap;
-	/* Replies are built here and copied into an mbuf only when there is one:
-	 * most of what reaches 67 is the site's DHCP traffic, answered by nobody. */
-	uint8_t dhcp_reply[RTE_MBUF_DEFAULT_DATAROOM];
 	uint64_t policies_applied, policies_refused;
-	struct rte_ring *events;
-	uint64_t events_lost; /* the ring was full */
+	struct rte_ring *events; /* every loop enqueues, the control thread dequeues */
 	struct proxy_policy *stale_policies[STALE_POLICIES_MAX]; /* retired while stopping */
 	/* The images of the next cache load (--image at start, "images 1"
 	 * later); only the control thread touches them once it runs. */
@@ -148,13 +177,13 @@ static void hugepage_free(void *ctx, void *ptr)
 
 static const struct cache_allocator hugepage_allocator = { hugepage_alloc, hugepage_free, NULL };
 
-static void backlog_push(struct dataplane *dp, struct rte_mbuf *m)
+static void backlog_push(struct worker *w, struct rte_mbuf *m)
 {
-	if (dp->backlog_n < TX_BACKLOG) {
-		dp->backlog[dp->backlog_n++] = m;
+	if (w->backlog_n < TX_BACKLOG) {
+		w->backlog[w->backlog_n++] = m;
 	} else {
 		rte_pktmbuf_free(m);
-		dp->counters.tx_dropped++;
+		w->counters.tx_dropped++;
 	}
 }
 
@@ -165,22 +194,35 @@ static void tx_unsent(struct rte_mbuf **pkts, uint16_t unsent, void *userdata)
 		backlog_push(userdata, pkts[i]);
 }
 
-static void drain_backlog(struct dataplane *dp)
+static void drain_backlog(struct worker *w)
 {
 	uint16_t sent;
 
-	if (!dp->backlog_n)
+	if (!w->backlog_n)
 		return;
-	sent = rte_eth_tx_burst(dp->port_id, 0, dp->backlog,
-				(uint16_t)(dp->backlog_n > UINT16_MAX ? UINT16_MAX : dp->backlog_n));
-	dp->backlog_n -= sent;
-	memmove(dp->backlog, dp->backlog + sent, dp->backlog_n * sizeof(dp->backlog[0]));
+	sent = rte_eth_tx_burst(w->dp->port_id, w->queue, w->backlog,
+				(uint16_t)(w->backlog_n > UINT16_MAX ? UINT16_MAX : w->backlog_n));
+	w->backlog_n -= sent;
+	memmove(w->backlog, w->backlog + sent, w->backlog_n * sizeof(w->backlog[0]));
+}
+
+/* An mbuf from the stash, refilled in bulk; when the pool cannot fill a whole
+ * stash, one at a time, so the last free buffers are still used. */
+static struct rte_mbuf *take_mbuf(struct worker *w)
+{
+	if (w->tx_stash_n == 0) {
+		if (rte_pktmbuf_alloc_bulk(w->pool, w->tx_stash, TX_STASH_SIZE) == 0)
+			w->tx_stash_n = TX_STASH_SIZE;
+		else
+			return rte_pktmbuf_alloc(w->pool);
+	}
+	return w->tx_stash[--w->tx_stash_n];
 }
 
 static uint8_t *tx_alloc(void *ctx, void **pkt)
 {
-	struct dataplane *dp = ctx;
-	struct rte_mbuf *m = rte_pktmbuf_alloc(dp->pool);
+	struct worker *w = ctx;
+	struct rte_mbuf *m = take_mbuf(w);
 
 	if (!m)
 		return NULL;
@@ -191,24 +233,24 @@ static uint8_t *tx_alloc(void *ctx, void **pkt)
 static void tx_send(void *ctx, void *pkt, const struct net_endpoint *to, uint16_t src_port, size_t len,
 		    int32_t payload_sum)
 {
-	struct dataplane *dp = ctx;
+	struct worker *w = ctx;
 	struct rte_mbuf *m = pkt;
-	struct net_endpoint src = dp->self;
+	struct net_endpoint src = w->dp->self;
 	size_t frame_len;
 
 	src.port = src_port;
 	frame_len = payload_sum == TFTP_TX_SUM_UNKNOWN
-			    ? net_build_udp(rte_pktmbuf_mtod(m, uint8_t *), &src, to, dp->ip_id++, len)
-			    : net_build_udp_summed(rte_pktmbuf_mtod(m, uint8_t *), &src, to, dp->ip_id++, len,
+			    ? net_build_udp(rte_pktmbuf_mtod(m, uint8_t *), &src, to, w->ip_id++, len)
+			    : net_build_udp_summed(rte_pktmbuf_mtod(m, uint8_t *), &src, to, w->ip_id++, len,
 						   (uint16_t)payload_sum);
 	m->data_len = (uint16_t)frame_len;
 	m->pkt_len = (uint32_t)frame_len;
-	dp->counters.tx_packets++;
-	dp->counters.tx_bytes += frame_len;
-	if (dp->backlog_n)
-		backlog_push(dp, m); /* behind what already waits, to keep the order */
+	w->counters.tx_packets++;
+	w->counters.tx_bytes += frame_len;
+	if (w->backlog_n)
+		backlog_push(w, m); /* behind what already waits, to keep the order */
 	else
-		rte_eth_tx_buffer(dp->port_id, 0, dp->tx_buffer, m);
+		rte_eth_tx_buffer(w->dp->port_id, w->queue, w->tx_buffer, m);
 }
 
 static uint64_t now_us(const struct dataplane *dp)
@@ -216,39 +258,42 @@ static uint64_t now_us(const struct dataplane *dp)
 	return rte_get_tsc_cycles() / dp->tsc_per_us;
 }
 
-static void push_event(struct dataplane *dp, const struct dp_event *e)
+static void push_event(struct worker *w, const struct dp_event *e)
 {
-	if (dp->events && rte_ring_sp_enqueue_elem(dp->events, (void *)(uintptr_t)e, sizeof(*e)) != 0)
-		dp->events_lost++;
+	struct rte_ring *events = w->dp->events;
+
+	if (events && rte_ring_enqueue_elem(events, (void *)(uintptr_t)e, sizeof(*e)) != 0)
+		w->events_lost++;
 }
 
 static void tftp_event(void *ctx, enum tftp_event_kind kind, const struct net_endpoint *peer, const char *name,
 		       uint64_t bytes)
 {
-	struct dataplane *dp = ctx;
-	struct dp_event e = { .time_us = now_us(dp), .bytes = bytes, .peer = *peer, .type = DP_EVENT_TFTP,
+	struct worker *w = ctx;
+	struct dp_event e = { .time_us = now_us(w->dp), .bytes = bytes, .peer = *peer, .type = DP_EVENT_TFTP,
 			      .msg = (uint8_t)kind };
 
 	snprintf(e.file, sizeof(e.file), "%s", name);
-	push_event(dp, &e);
+	push_event(w, &e);
 }
 
 /* proxyDHCP: the answer is built and sent right here, no round trip. */
-static void handle_dhcp(struct dataplane *dp, const struct net_udp_datagram *d, uint64_t now)
+static void handle_dhcp(struct worker *w, const struct net_udp_datagram *d, uint64_t now)
 {
+	struct dataplane *dp = w->dp;
 	const struct proxy_policy *policy = __atomic_load_n(&dp->policy, __ATOMIC_ACQUIRE);
 	struct proxy_answer a;
 
-	proxy_dhcp_handle(policy, d, dp->self.ip, &dp->dhcp_msg, dp->dhcp_reply, dp->dhcp_cap, &a, &dp->dhcp);
+	proxy_dhcp_handle(policy, d, dp->self.ip, &w->dhcp_msg, w->dhcp_reply, dp->dhcp_cap, &a, &w->dhcp);
 	if (a.len) {
 		void *pkt = NULL;
-		uint8_t *out = tx_alloc(dp, &pkt);
+		uint8_t *out = tx_alloc(w, &pkt);
 
 		if (out) {
-			memcpy(out, dp->dhcp_reply, a.len);
-			tx_send(dp, pkt, &a.to, a.src_port, a.len, TFTP_TX_SUM_UNKNOWN);
+			memcpy(out, w->dhcp_reply, a.len);
+			tx_send(w, pkt, &a.to, a.src_port, a.len, TFTP_TX_SUM_UNKNOWN);
 		} else {
-			dp->counters.tx_dropped++;
+			w->counters.tx_dropped++;
 		}
 	}
 	if (a.classified) { /* PXE clients only: other DHCP traffic is the site's business */
@@ -261,72 +306,133 @@ static void handle_dhcp(struct dataplane *dp, const struct net_udp_datagram *d, 
 		memcpy(e.client_mac, a.client.mac, sizeof(e.client_mac));
 		if (a.boot_file)
 			snprintf(e.file, sizeof(e.file), "%s", a.boot_file);
-		push_event(dp, &e);
+		push_event(w, &e);
 	}
 }
 
-static void handle_frame(struct dataplane *dp, struct rte_mbuf *m, uint64_t now)
+static bool is_tftp_port(const struct dataplane *dp, uint16_t port)
 {
+	return port == 69 || (port >= dp->opts.tftp.port_lo && port <= dp->opts.tftp.port_hi);
+}
+
+/* The worker whose TFTP server must see this datagram (lcores.h). */
+static unsigned tftp_owner(const struct dataplane *dp, const struct net_udp_datagram *d)
+{
+	if (dp->n_workers == 1)
+		return 0;
+	return d->dst.port == 69 ? lcore_split_request_owner(&dp->split, d->src.ip, d->src.port)
+				 : lcore_split_port_owner(&dp->split, d->dst.port);
+}
+
+/* Gives m to its owner's inbox. Returns false (m stays the caller's to free)
+ * when the inbox is full: a counted drop, which the transfer's retransmission
+ * timer covers like any lost datagram. */
+static bool hand_off(struct worker *w, struct worker *owner, struct rte_mbuf *m)
+{
+	if (rte_ring_mp_enqueue(owner->inbox, m) != 0) {
+		w->counters.handoff_dropped++;
+		return false;
+	}
+	w->counters.handoff_packets++;
+	return true;
+}
+
+/* Returns true when m went to another worker (it is theirs to free). */
+static bool handle_frame(struct worker *w, struct rte_mbuf *m, uint64_t now)
+{
+	struct dataplane *dp = w->dp;
 	struct net_udp_datagram d;
 	enum net_drop r;
+	unsigned owner;
 
-	dp->counters.rx_packets++;
-	dp->counters.rx_bytes += rte_pktmbuf_pkt_len(m);
 	r = m->nb_segs == 1 ? net_parse_udp(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &d)
 			    : NET_DROP_bad_ip_length; /* our MTU never needs chained mbufs */
 	if (r == NET_OK && (d.dst.port == DHCP_SERVER_PORT || d.dst.port == PXE_BOOT_SERVER_PORT) &&
 	    (d.dst.ip == dp->self.ip || (d.dst.ip == INADDR_BROADCAST && d.dst.port == DHCP_SERVER_PORT))) {
-		handle_dhcp(dp, &d, now);
-		return;
+		handle_dhcp(w, &d, now);
+		return false;
 	}
 	if (r == NET_OK && d.dst.ip != dp->self.ip)
 		r = NET_DROP_not_for_us;
-	if (r == NET_OK && !tftp_server_owns_port(dp->tftp, d.dst.port))
+	if (r == NET_OK && !is_tftp_port(dp, d.dst.port))
 		r = NET_DROP_no_handler;
 	if (r != NET_OK) {
-		dp->counters.drops[r]++;
-		return;
+		w->counters.drops[r]++;
+		return false;
 	}
-	tftp_server_input(dp->tftp, &d.src, d.dst.port, d.payload, d.payload_len, now);
+	owner = tftp_owner(dp, &d);
+	if (owner != w->queue)
+		return hand_off(w, dp->workers[owner], m);
+	tftp_server_input(w->tftp, &d.src, d.dst.port, d.payload, d.payload_len, now);
+	return false;
 }
 
-static void swap_in_pending_cache(struct dataplane *dp)
+static void swap_in_pending_cache(struct worker *w)
 {
-	struct cache *next = __atomic_exchange_n(&dp->pending, NULL, __ATOMIC_ACQ_REL);
+	struct cache *next = __atomic_exchange_n(&w->pending, NULL, __ATOMIC_ACQ_REL);
 
 	if (!next)
 		return;
-	tftp_server_set_cache(dp->tftp, next); /* the server takes its own reference */
+	tftp_server_set_cache(w->tftp, next); /* the server takes its own reference */
 	cache_unref(next);
-	dp->counters.cache_swaps++;
+	w->counters.cache_swaps++;
 }
 
-static void run_loop(struct dataplane *dp)
+/* Receives a burst on the worker's queue; what belongs to another worker goes
+ * to its inbox rather than back to the pool. */
+static uint16_t poll_queue(struct worker *w, uint64_t now)
 {
 	struct rte_mbuf *burst[BURST_SIZE];
+	uint16_t n = rte_eth_rx_burst(w->dp->port_id, w->queue, burst, BURST_SIZE);
+
+	for (uint16_t i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void *));
+		w->counters.rx_packets++;
+		w->counters.rx_bytes += rte_pktmbuf_pkt_len(burst[i]);
+		if (handle_frame(w, burst[i], now))
+			burst[i] = NULL; /* rte_pktmbuf_free_bulk skips it */
+	}
+	if (n)
+		rte_pktmbuf_free_bulk(burst, n);
+	return n;
+}
+
+/* Datagrams other workers received for this one (they counted them as received). */
+static unsigned poll_inbox(struct worker *w, uint64_t now)
+{
+	struct rte_mbuf *burst[BURST_SIZE];
+	unsigned n;
+
+	if (!w->inbox)
+		return 0;
+	n = rte_ring_sc_dequeue_burst(w->inbox, (void **)burst, BURST_SIZE, NULL);
+	for (unsigned i = 0; i < n; i++)
+		handle_frame(w, burst[i], now); /* the owner is this worker: never handed on again */
+	if (n)
+		rte_pktmbuf_free_bulk(burst, n);
+	return n;
+}
+
+static void run_loop(struct worker *w)
+{
 	uint64_t next_tick = 0;
 	unsigned idle = 0;
 
 	while (!stop_requested) {
-		uint64_t now = now_us(dp);
+		uint64_t now = now_us(w->dp);
+		unsigned n;
 
-		__atomic_store_n(&dp->loop_epoch, dp->loop_epoch + 1, __ATOMIC_RELEASE);
-		uint16_t n = rte_eth_rx_burst(dp->port_id, 0, burst, BURST_SIZE);
-
-		for (uint16_t i = 0; i < n; i++) {
-			if (i + 1 < n)
-				rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void *));
-			handle_frame(dp, burst[i], now);
-		}
-		if (n)
-			rte_pktmbuf_free_bulk(burst, n);
+		__atomic_store_n(&w->loop_epoch, w->loop_epoch + 1, __ATOMIC_RELEASE);
+		n = poll_queue(w, now);
+		n += poll_inbox(w, now);
 		if (now >= next_tick) {
-			swap_in_pending_cache(dp);
-			tftp_server_tick(dp->tftp, now);
+			swap_in_pending_cache(w);
+			tftp_server_tick(w->tftp, now);
 			next_tick = now + TICK_INTERVAL_US;
 		}
-		rte_eth_tx_buffer_flush(dp->port_id, 0, dp->tx_buffer);
-		drain_backlog(dp);
+		rte_eth_tx_buffer_flush(w->dp->port_id, w->queue, w->tx_buffer);
+		drain_backlog(w);
 
 		if (n) {
 			idle = 0;
@@ -338,25 +444,74 @@ static void run_loop(struct dataplane *dp)
 	}
 }
 
+static int run_worker(void *arg)
+{
+	run_loop(arg);
+	return 0;
+}
+
 /* ---- control thread callbacks ---- */
+
+/* The workers' counters added up: they are per lcore so that no loop ever
+ * writes a cache line another one writes (DESIGN.md: summed only when read). */
+struct totals {
+	struct dp_counters dp;
+	struct tftp_counters tftp;
+	struct proxy_dhcp_counters dhcp;
+	uint64_t events_lost;
+	uint32_t active_sessions, backlog;
+};
+
+static void add_up(const struct dataplane *dp, struct totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		const struct worker *w = dp->workers[i];
+		const struct tftp_counters *tc = tftp_server_counters(w->tftp);
+
+#define ADD_DP(name) t->dp.name += w->counters.name;
+		DP_COUNTERS(ADD_DP)
+#undef ADD_DP
+#define ADD_TFTP(name, help) t->tftp.name += tc->name;
+		TFTP_COUNTERS(ADD_TFTP)
+#undef ADD_TFTP
+		for (int r = 0; r < NET_DROP_COUNT; r++)
+			t->dp.drops[r] += w->counters.drops[r];
+		for (int k = 0; k < PROXY_RX_COUNT; k++)
+			t->dhcp.received[k] += w->dhcp.received[k];
+		for (int k = 0; k < PROXY_DECISION_COUNT; k++)
+			t->dhcp.decisions[k] += w->dhcp.decisions[k];
+		t->events_lost += w->events_lost;
+		t->active_sessions += tftp_server_active_sessions(w->tftp);
+		t->backlog += __atomic_load_n(&w->backlog_n, __ATOMIC_RELAXED);
+	}
+}
 
 static void print_stats(void *ctx, FILE *out)
 {
 	struct dataplane *dp = ctx;
-	const struct tftp_counters *t = tftp_server_counters(dp->tftp);
+	struct totals sum;
+	const struct tftp_counters *t = &sum.tftp;
 	struct cache *latest = __atomic_load_n(&dp->latest, __ATOMIC_ACQUIRE);
 	static const char *const verdict_names[] = SP_XDP_VERDICT_NAMES;
 
-#define PRINT_DP(name) fprintf(out, #name " %llu\n", (unsigned long long)dp->counters.name);
+	add_up(dp, &sum);
+#define PRINT_DP(name) fprintf(out, #name " %llu\n", (unsigned long long)sum.dp.name);
 	DP_COUNTERS(PRINT_DP)
 #undef PRINT_DP
 	for (int r = 1; r < NET_DROP_COUNT; r++)
-		fprintf(out, "drop_%s %llu\n", net_drop_name(r), (unsigned long long)dp->counters.drops[r]);
+		fprintf(out, "drop_%s %llu\n", net_drop_name(r), (unsigned long long)sum.dp.drops[r]);
 #define PRINT_TFTP(name, help) fprintf(out, "tftp_" #name " %llu\n", (unsigned long long)t->name);
 	TFTP_COUNTERS(PRINT_TFTP)
 #undef PRINT_TFTP
-	fprintf(out, "tftp_active_sessions %u\n", tftp_server_active_sessions(dp->tftp));
-	fprintf(out, "tx_backlog %u\n", __atomic_load_n(&dp->backlog_n, __ATOMIC_RELAXED));
+	fprintf(out, "tftp_active_sessions %u\n", sum.active_sessions);
+	fprintf(out, "tx_backlog %u\n", sum.backlog);
+	fprintf(out, "lcores %u\n", dp->n_workers);
+	for (unsigned i = 0; dp->n_workers > 1 && i < dp->n_workers; i++) /* how the load spreads */
+		fprintf(out, "lcore%u_rx_packets %llu\nlcore%u_tx_packets %llu\nlcore%u_tftp_transfers_started %llu\n", i,
+			(unsigned long long)dp->workers[i]->counters.rx_packets, i,
+			(unsigned long long)dp->workers[i]->counters.tx_packets, i,
+			(unsigned long long)tftp_server_counters(dp->workers[i]->tftp)->transfers_started);
 	{
 		/* What the driver lost before we saw it: no RX descriptor or mbuf free. */
 		struct rte_eth_stats ps;
@@ -381,12 +536,12 @@ static void print_stats(void *ctx, FILE *out)
 		(unsigned long long)dp->reloads_ok, (unsigned long long)dp->reloads_failed,
 		(unsigned long long)dp->versions_freed);
 	for (int k = 0; k < PROXY_RX_COUNT; k++)
-		fprintf(out, "dhcp_received_%s %llu\n", proxy_msg_kind_name(k), (unsigned long long)dp->dhcp.received[k]);
+		fprintf(out, "dhcp_received_%s %llu\n", proxy_msg_kind_name(k), (unsigned long long)sum.dhcp.received[k]);
 	for (int k = 0; k < PROXY_DECISION_COUNT; k++)
-		fprintf(out, "dhcp_%s %llu\n", proxy_decision_name(k), (unsigned long long)dp->dhcp.decisions[k]);
+		fprintf(out, "dhcp_%s %llu\n", proxy_decision_name(k), (unsigned long long)sum.dhcp.decisions[k]);
 	fprintf(out, "dhcp_policy_loaded %d\npolicies_applied %llu\npolicies_refused %llu\nevents_lost %llu\n",
 		__atomic_load_n(&dp->policy, __ATOMIC_RELAXED) != NULL, (unsigned long long)dp->policies_applied,
-		(unsigned long long)dp->policies_refused, (unsigned long long)dp->events_lost);
+		(unsigned long long)dp->policies_refused, (unsigned long long)sum.events_lost);
 	if (dp->have_xdp) {
 		uint64_t verdicts[SP_XDP_VERDICT_COUNT];
 
@@ -446,9 +601,11 @@ static int reload_cache(void *ctx, char *msg, size_t len)
 		dp->reloads_failed++;
 		return r;
 	}
-	cache_ref(fresh); /* one for `latest`, one for the loop */
-	previous = __atomic_exchange_n(&dp->pending, fresh, __ATOMIC_ACQ_REL);
-	cache_unref(previous); /* a version the loop never picked up */
+	for (unsigned i = 0; i < dp->n_workers; i++) {
+		cache_ref(fresh); /* one per loop, and the load's own for `latest` */
+		previous = __atomic_exchange_n(&dp->workers[i]->pending, fresh, __ATOMIC_ACQ_REL);
+		cache_unref(previous); /* a version the loop never picked up */
+	}
 	previous = __atomic_exchange_n(&dp->latest, fresh, __ATOMIC_ACQ_REL);
 	cache_unref(previous);
 	dp->reloads_ok++;
@@ -456,19 +613,30 @@ static int reload_cache(void *ctx, char *msg, size_t len)
 	return 0;
 }
 
-/* The polling core may hold the old policy for the rest of one loop turn:
- * wait until the loop has turned twice (bounded: a loop stuck for a second is
- * a bug, and leaking one policy is better than freeing one in use). */
+/* Whether every loop has turned twice since the epochs in start were read. */
+static bool all_loops_turned(const struct dataplane *dp, const uint64_t *start)
+{
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		if (__atomic_load_n(&dp->workers[i]->loop_epoch, __ATOMIC_ACQUIRE) < start[i] + 2)
+			return false;
+	return true;
+}
+
+/* A polling core may hold the old policy for the rest of one loop turn:
+ * wait until every loop has turned twice (bounded: a loop stuck for a second
+ * is a bug, and leaking one policy is better than freeing one in use). */
 static void retire_policy(struct dataplane *dp, struct proxy_policy *old)
 {
-	uint64_t start = __atomic_load_n(&dp->loop_epoch, __ATOMIC_ACQUIRE);
+	uint64_t start[DP_MAX_LCORES];
 
 	if (!old)
 		return;
+	for (unsigned i = 0; i < dp->n_workers; i++)
+		start[i] = __atomic_load_n(&dp->workers[i]->loop_epoch, __ATOMIC_ACQUIRE);
 	for (int i = 0; i < 1000; i++) {
 		struct timespec ms = { .tv_nsec = 1000000 };
 
-		if (__atomic_load_n(&dp->loop_epoch, __ATOMIC_ACQUIRE) >= start + 2) {
+		if (all_loops_turned(dp, start)) {
 			proxy_policy_free(old);
 			return;
 		}
@@ -582,6 +750,105 @@ static size_t drain_events(void *ctx, char *buf, size_t cap)
 	return used;
 }
 
+/* ---- the polling loops ---- */
+
+/* Mbufs per queue's pool: 2^n - 1 (the mempool's optimum), split between the
+ * queues so that memory does not grow with --lcores. */
+static unsigned pool_size(unsigned n_workers)
+{
+	unsigned size = MBUF_COUNT;
+
+	while (n_workers > 1 && size > 4095) {
+		size = (size - 1) / 2;
+		n_workers = (n_workers + 1) / 2;
+	}
+	return size;
+}
+
+/* Everything a worker needs but its TFTP server (that waits for the cache). */
+static int create_worker(struct dataplane *dp, unsigned k)
+{
+	char name[RTE_MEMZONE_NAMESIZE];
+	struct worker *w = rte_zmalloc_socket("worker", sizeof(*w), RTE_CACHE_LINE_SIZE, (int)rte_socket_id());
+
+	if (!w)
+		return -ENOMEM;
+	dp->workers[k] = w;
+	w->dp = dp;
+	w->queue = (uint16_t)k;
+	snprintf(name, sizeof(name), "stampede_mbufs%u", k);
+	w->pool = rte_pktmbuf_pool_create(name, pool_size(dp->n_workers), MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					  (int)rte_socket_id());
+	w->tx_buffer = rte_zmalloc_socket("tx_buffer", RTE_ETH_TX_BUFFER_SIZE(BURST_SIZE), 0, (int)rte_socket_id());
+	if (!w->pool || !w->tx_buffer || rte_eth_tx_buffer_init(w->tx_buffer, BURST_SIZE) < 0 ||
+	    rte_eth_tx_buffer_set_err_callback(w->tx_buffer, tx_unsent, w) < 0)
+		return -ENOMEM;
+	if (dp->n_workers > 1) {
+		snprintf(name, sizeof(name), "stampede_inbox%u", k);
+		w->inbox = rte_ring_create(name, INBOX_SIZE, (int)rte_socket_id(), RING_F_SC_DEQ);
+		if (!w->inbox)
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Worker k's TFTP server: its part of the session ports and its share of the
+ * session limit (lcores.h), its own port seed. */
+static int start_tftp(struct dataplane *dp, unsigned k, const struct tftp_tx *tx_template, struct cache *first)
+{
+	struct worker *w = dp->workers[k];
+	struct tftp_config cfg = dp->opts.tftp;
+	struct tftp_tx tx = *tx_template;
+
+	lcore_split_range(&dp->split, k, &cfg.port_lo, &cfg.port_hi);
+	cfg.max_sessions = lcore_split_sessions(&dp->split, k, dp->opts.tftp.max_sessions);
+	cfg.port_seed = dp->opts.tftp.port_seed + k * 0x9e3779b97f4a7c15ull;
+	if (!cfg.port_seed)
+		cfg.port_seed = 1;
+	tx.ctx = w;
+	w->tftp = tftp_server_create(&cfg, &tx);
+	if (!w->tftp)
+		return -errno;
+	tftp_server_set_cache(w->tftp, first);
+	return 0;
+}
+
+static void destroy_worker(struct worker *w)
+{
+	void *m = NULL;
+
+	if (!w)
+		return;
+	rte_pktmbuf_free_bulk(w->backlog, w->backlog_n);
+	rte_pktmbuf_free_bulk(w->tx_stash, w->tx_stash_n);
+	while (w->inbox && rte_ring_sc_dequeue(w->inbox, &m) == 0)
+		rte_pktmbuf_free(m);
+	rte_ring_free(w->inbox);
+	tftp_server_destroy(w->tftp);
+	cache_unref(__atomic_exchange_n(&w->pending, NULL, __ATOMIC_ACQ_REL));
+	rte_free(w->tx_buffer);
+	rte_free(w); /* the pool goes with EAL */
+}
+
+/* Worker 0 runs on the main lcore, the others on the worker lcores in order. */
+static int run_workers(struct dataplane *dp)
+{
+	unsigned k = 1, lcore;
+
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		if (k == dp->n_workers)
+			break;
+		if (rte_eal_remote_launch(run_worker, dp->workers[k++], lcore) != 0) {
+			stop_requested = 1;
+			rte_eal_mp_wait_lcore();
+			return -EBUSY;
+		}
+	}
+	run_loop(dp->workers[0]);
+	rte_eal_mp_wait_lcore();
+	return 0;
+}
+
 /* ---- start-up ---- */
 
 static const char *default_xdp_prog(char *buf, size_t len)
@@ -623,11 +890,19 @@ static int resolve_interface(struct dataplane *dp, unsigned *mtu, char *err, siz
 	}
 	if ((r = iface_check_private_ports(dp->opts.tftp.port_lo, dp->opts.tftp.port_hi, err, len)) < 0)
 		return r;
-	if ((r = iface_rx_queues(dp->opts.iface)) > 1 && dp->opts.pmd == DP_PMD_AF_XDP)
+	r = iface_rx_queues(dp->opts.iface);
+	if (dp->opts.pmd == DP_PMD_AF_XDP && r > 0 && (unsigned)r < dp->opts.lcores) {
+		snprintf(err, len, "--lcores %u needs as many receive queues, and %s has %d (ethtool -L, or "
+				   "numrxqueues/numtxqueues for a veth)",
+			 dp->opts.lcores, dp->opts.iface, r);
+		return -EINVAL;
+	}
+	if (r > (int)dp->opts.lcores && dp->opts.pmd == DP_PMD_AF_XDP)
 		fprintf(stderr,
-			"stampede-dataplane: warning: %s has %d receive queues and only queue 0 is served: "
-			"run `ethtool -L %s combined 1` (or steer UDP to queue 0 with ethtool -N)\n",
-			dp->opts.iface, r, dp->opts.iface);
+			"stampede-dataplane: warning: %s has %d receive queues and only %u %s served: "
+			"run `ethtool -L %s combined %u` (or steer UDP to them with ethtool -N)\n",
+			dp->opts.iface, r, dp->opts.lcores, dp->opts.lcores == 1 ? "is" : "are", dp->opts.iface,
+			dp->opts.lcores);
 	return 0;
 }
 
@@ -764,23 +1039,35 @@ int main(int argc, char **argv)
 	r = 1;
 
 	if (rte_eth_dev_count_avail() != 1) {
-		fprintf(stderr, "stampede-dataplane: expected one DPDK port on %s, found %u\n", dp.opts.iface,
-			rte_eth_dev_count_avail());
+		fprintf(stderr, "stampede-dataplane: expected one DPDK port on %s, found %u%s\n", dp.opts.iface,
+			rte_eth_dev_count_avail(),
+			dp.opts.lcores > 1 && dp.opts.pmd == DP_PMD_AF_XDP
+				? " (--lcores with af_xdp: DPDK 22.11's net_af_xdp wants as many *combined* channels, "
+				  "see ethtool -l; a veth has separate RX and TX channels only)"
+				: "");
 		goto out_eal;
 	}
 	RTE_ETH_FOREACH_DEV(dp.port_id) break;
 
-	dp.pool = rte_pktmbuf_pool_create("stampede_mbufs", MBUF_COUNT, MBUF_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-					  (int)rte_socket_id());
-	if (!dp.pool) {
-		fprintf(stderr, "stampede-dataplane: cannot create the mbuf pool: %s\n", rte_strerror(rte_errno));
+	dp.n_workers = dp.opts.lcores;
+	if (rte_lcore_count() != dp.n_workers ||
+	    lcore_split_init(&dp.split, dp.opts.tftp.port_lo, dp.opts.tftp.port_hi, dp.n_workers) < 0) {
+		fprintf(stderr, "stampede-dataplane: %u polling loops need %u lcores and as many session ports; "
+				"EAL has %u lcores\n",
+			dp.n_workers, dp.n_workers, rte_lcore_count());
 		goto out_eal;
 	}
-	dp.opts.tftp.max_blksize = max_blksize(mtu, dp.pool);
+	for (unsigned k = 0; k < dp.n_workers; k++)
+		if (create_worker(&dp, k) < 0) {
+			fprintf(stderr, "stampede-dataplane: cannot create the buffers of polling loop %u: %s\n", k,
+				rte_strerror(rte_errno));
+			goto out_workers;
+		}
+	dp.opts.tftp.max_blksize = max_blksize(mtu, dp.workers[0]->pool);
 	memcpy(dp.images, dp.opts.images, dp.opts.n_images * sizeof(dp.images[0]));
 	dp.n_images = dp.opts.n_images;
 	dp.events = rte_ring_create_elem("stampede_events", sizeof(struct dp_event), EVENT_RING_SIZE,
-					 (int)rte_socket_id(), RING_F_SP_ENQ | RING_F_SC_DEQ);
+					 (int)rte_socket_id(), RING_F_SC_DEQ); /* every loop enqueues */
 	{
 		struct timespec wall;
 
@@ -788,42 +1075,42 @@ int main(int argc, char **argv)
 		dp.wall_offset_us = (uint64_t)wall.tv_sec * 1000000u + (uint64_t)wall.tv_nsec / 1000u - now_us(&dp);
 	}
 	/* A handful of versions can be retired between two control-thread rounds;
-	 * should the ring ever be full, the polling core frees inline instead. */
-	dp.retired = rte_ring_create("stampede_retired", 64, (int)rte_socket_id(), RING_F_SC_DEQ); /* enqueued by both threads */
+	 * should the ring ever be full, the polling core frees inline instead.
+	 * Enqueued by every loop and the control thread. */
+	dp.retired = rte_ring_create("stampede_retired", 64, (int)rte_socket_id(), RING_F_SC_DEQ);
 	if (load_cache(&dp, &first, err, sizeof(err)) < 0) {
 		fprintf(stderr, "stampede-dataplane: %s\n", err);
-		goto out_eal;
+		goto out_workers;
 	}
 	dp.latest = first;
 	describe_cache(first, dp.opts.tftp_root, err, sizeof(err));
 	fprintf(stderr, "stampede-dataplane: image cache: %s\n", err);
 
-	tx = (struct tftp_tx){ .alloc = tx_alloc, .send = tx_send, .event = tftp_event, .ctx = &dp,
-			       .payload_cap = rte_pktmbuf_data_room_size(dp.pool) - RTE_PKTMBUF_HEADROOM -
+	tx = (struct tftp_tx){ .alloc = tx_alloc, .send = tx_send, .event = tftp_event,
+			       .payload_cap = rte_pktmbuf_data_room_size(dp.workers[0]->pool) - RTE_PKTMBUF_HEADROOM -
 					      NET_UDP_HEADERS_LEN };
 	/* A DHCP reply goes out in one frame, like a TFTP block. */
 	dp.dhcp_cap = tx.payload_cap < mtu - 28 ? tx.payload_cap : mtu - 28;
-	if (dp.dhcp_cap > sizeof(dp.dhcp_reply))
-		dp.dhcp_cap = sizeof(dp.dhcp_reply);
+	if (dp.dhcp_cap > sizeof(dp.workers[0]->dhcp_reply))
+		dp.dhcp_cap = sizeof(dp.workers[0]->dhcp_reply);
 	if (getrandom(&dp.opts.tftp.port_seed, sizeof(dp.opts.tftp.port_seed), 0) < 0 || !dp.opts.tftp.port_seed)
 		dp.opts.tftp.port_seed = rte_get_tsc_cycles() | 1;
-	dp.tftp = tftp_server_create(&dp.opts.tftp, &tx);
-	if (!dp.tftp) {
-		fprintf(stderr, "stampede-dataplane: invalid TFTP limits: %s\n", strerror(errno));
-		goto out_cache;
-	}
-	tftp_server_set_cache(dp.tftp, first);
+	for (unsigned k = 0; k < dp.n_workers; k++)
+		if (start_tftp(&dp, k, &tx, first) < 0) {
+			fprintf(stderr, "stampede-dataplane: invalid TFTP limits: %s\n", strerror(errno));
+			goto out_workers;
+		}
+	{
+		struct rte_mempool *pools[DP_MAX_LCORES];
 
-	dp.tx_buffer = rte_zmalloc_socket("tx_buffer", RTE_ETH_TX_BUFFER_SIZE(BURST_SIZE), 0, (int)rte_socket_id());
-	if (!dp.tx_buffer || rte_eth_tx_buffer_init(dp.tx_buffer, BURST_SIZE) < 0 ||
-	    rte_eth_tx_buffer_set_err_callback(dp.tx_buffer, tx_unsent, &dp) < 0) {
-		fprintf(stderr, "stampede-dataplane: cannot set up the TX buffer\n");
-		goto out_tftp;
+		for (unsigned k = 0; k < dp.n_workers; k++)
+			pools[k] = dp.workers[k]->pool;
+		r = port_start(dp.port_id, pools, (uint16_t)dp.n_workers);
 	}
-	if ((r = port_start(dp.port_id, dp.pool)) < 0) {
+	if (r < 0) {
 		fprintf(stderr, "stampede-dataplane: cannot start the port on %s: %s\n", dp.opts.iface, strerror(-r));
 		r = 1;
-		goto out_tftp;
+		goto out_workers;
 	}
 	r = 1;
 	{
@@ -874,11 +1161,11 @@ int main(int argc, char **argv)
 			 dp.self.mac[4], dp.self.mac[5], (int)getpid());
 		control_channel_announce(channel, ready);
 	}
-	run_loop(&dp);
+	if (run_workers(&dp) < 0)
+		fprintf(stderr, "stampede-dataplane: cannot start the polling loops on their lcores\n");
+	else
+		r = 0;
 	fprintf(stderr, "stampede-dataplane: stopping\n");
-	rte_pktmbuf_free_bulk(dp.backlog, dp.backlog_n);
-	dp.backlog_n = 0;
-	r = 0;
 
 	control_channel_stop(channel);
 	proxy_policy_free(__atomic_exchange_n(&dp.policy, NULL, __ATOMIC_ACQ_REL));
@@ -889,10 +1176,9 @@ out_port:
 		xdp_maps_close(&dp.xdp);
 	rte_eth_dev_stop(dp.port_id);
 	rte_eth_dev_close(dp.port_id); /* net_af_xdp removes its XDP program here */
-out_tftp:
-	tftp_server_destroy(dp.tftp);
-out_cache:
-	cache_unref(__atomic_exchange_n(&dp.pending, NULL, __ATOMIC_ACQ_REL));
+out_workers:
+	for (unsigned k = 0; k < dp.n_workers; k++)
+		destroy_worker(dp.workers[k]); /* after the port: the driver held some of their mbufs */
 	cache_unref(dp.latest);
 	free_retired(&dp);
 	rte_ring_free(dp.retired);

@@ -90,4 +90,16 @@ size_t net_build_udp_summed(uint8_t *frame, const struct net_endpoint *src, cons
 uint16_t net_sum(const void *buf, size_t len);
 uint16_t net_sum_add(uint16_t a, uint16_t b);
 
+/* A hash of an IPv4 address (network byte order, so the octet that varies most
+ * inside a subnet sits in the top bits): murmur3's finaliser mixes them all down. */
+static inline uint32_t net_hash_ip(uint32_t ip)
+{
+	ip ^= ip >> 16;
+	ip *= 0x85ebca6bu;
+	ip ^= ip >> 13;
+	ip *= 0xc2b2ae35u;
+	ip ^= ip >> 16;
+	return ip;
+}
+
 #endif

@@ -20,6 +20,7 @@ enum {
 	OPT_PMD,
 	OPT_NO_HUGE,
 	OPT_LCORE,
+	OPT_LCORES,
 	OPT_CACHE_MB,
 	OPT_MTU,
 	OPT_PORT_RANGE,
@@ -27,6 +28,7 @@ enum {
 	OPT_MAX_PER_CLIENT,
 	OPT_MAX_WINDOWSIZE,
 	OPT_RETRANSMIT_MS,
+	OPT_MIN_RETRANSMIT_MS,
 	OPT_MAX_RETRIES,
 	OPT_CONTROL_FD,
 	OPT_IMAGE,
@@ -43,6 +45,7 @@ static const struct option long_options[] = {
 	{ "pmd", required_argument, NULL, OPT_PMD },
 	{ "no-huge", no_argument, NULL, OPT_NO_HUGE },
 	{ "lcore", required_argument, NULL, OPT_LCORE },
+	{ "lcores", required_argument, NULL, OPT_LCORES },
 	{ "cache-mb", required_argument, NULL, OPT_CACHE_MB },
 	{ "mtu", required_argument, NULL, OPT_MTU },
 	{ "port-range", required_argument, NULL, OPT_PORT_RANGE },
@@ -50,6 +53,7 @@ static const struct option long_options[] = {
 	{ "max-sessions-per-client", required_argument, NULL, OPT_MAX_PER_CLIENT },
 	{ "max-windowsize", required_argument, NULL, OPT_MAX_WINDOWSIZE },
 	{ "retransmit-ms", required_argument, NULL, OPT_RETRANSMIT_MS },
+	{ "min-retransmit-ms", required_argument, NULL, OPT_MIN_RETRANSMIT_MS },
 	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ "image", required_argument, NULL, OPT_IMAGE },
@@ -67,23 +71,30 @@ void dp_options_usage(FILE *out)
 		"  --pmd af_xdp|af_packet|pcap  DPDK driver (default af_xdp, with the XDP filter)\n"
 		"  --xdp-prog FILE            XDP object (default: bpf/stampede_xdp.bpf.o beside the binary)\n"
 		"  --no-huge                  run without reserved hugepages (slower)\n"
-		"  --lcore N                  CPU core of the polling loop (default: the last core)\n"
+		"  --lcore N                  CPU core of the (first) polling loop (default: the last core,\n"
+		"                             or the last N cores with --lcores N)\n"
+		"  --lcores N                 polling loops, one receive queue each, 1..%u (default 1;\n"
+		"                             af_xdp: the interface needs N queues; af_packet: N fanout sockets)\n"
 		"  --cache-mb N               image cache budget, 1..%u (default %u)\n"
 		"  --mtu N                    override the interface MTU (576..9000)\n"
 		"  --port-range LO-HI         TFTP session ports (default %u-%u)\n"
 		"  --max-sessions N           concurrent transfers (default %u)\n"
 		"  --max-sessions-per-client N  per client address (default %u)\n"
 		"  --max-windowsize N         RFC 7440 window granted, 1..%u (default %u)\n"
-		"  --retransmit-ms N          retransmission timeout without a timeout option, 10..255000 (default %u)\n"
+		"  --retransmit-ms N          retransmission timeout without a timeout option, 10..255000 (default %u):\n"
+		"                             the first one, and the most it grows to after timeouts\n"
+		"  --min-retransmit-ms N      the least it adapts down to on a fast link, 10..255000 (default %u;\n"
+		"                             equal to --retransmit-ms or above: a fixed timeout)\n"
 		"  --max-retries N            retransmissions before a transfer is dropped, 0..50 (default %u)\n"
 		"  --stats-socket PATH        counters and reload socket (default /run/stampede/IF.sock)\n"
 		"  --eal \"ARGS\"               extra DPDK EAL arguments\n"
 		"  --image NAME=PATH          also cache PATH as NAME (a boot file outside the root); repeatable\n"
 		"  --control-fd N             the control plane's channel: the options above arrive on it\n"
 		"                             first (message \"config 1\"), then policies; see config_message.h\n",
-		DP_MAX_CACHE_MB, DP_DEFAULT_CACHE_MB, TFTP_DEFAULT_PORT_LO, TFTP_DEFAULT_PORT_HI,
+		DP_MAX_LCORES, DP_MAX_CACHE_MB, DP_DEFAULT_CACHE_MB, TFTP_DEFAULT_PORT_LO, TFTP_DEFAULT_PORT_HI,
 		TFTP_DEFAULT_MAX_SESSIONS, TFTP_DEFAULT_MAX_PER_CLIENT, TFTP_SERVER_WINDOWSIZE_LIMIT,
-		TFTP_DEFAULT_MAX_WINDOWSIZE, TFTP_DEFAULT_RETRANSMIT_MS, TFTP_DEFAULT_MAX_RETRIES);
+		TFTP_DEFAULT_MAX_WINDOWSIZE, TFTP_DEFAULT_RETRANSMIT_MS, TFTP_DEFAULT_MIN_RETRANSMIT_MS,
+		TFTP_DEFAULT_MAX_RETRIES);
 }
 
 static int fail(char *err, size_t len, const char *fmt, ...)
@@ -136,6 +147,7 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 		.control_fd = -1,
 		.pmd = DP_PMD_AF_XDP,
 		.cache_mb = DP_DEFAULT_CACHE_MB,
+		.lcores = 1,
 		.tftp = {
 			.port_lo = TFTP_DEFAULT_PORT_LO,
 			.port_hi = TFTP_DEFAULT_PORT_HI,
@@ -143,6 +155,7 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 			.max_sessions_per_client = TFTP_DEFAULT_MAX_PER_CLIENT,
 			.max_windowsize = TFTP_DEFAULT_MAX_WINDOWSIZE,
 			.retransmit_ms = TFTP_DEFAULT_RETRANSMIT_MS,
+			.min_retransmit_ms = TFTP_DEFAULT_MIN_RETRANSMIT_MS,
 			.max_retries = TFTP_DEFAULT_MAX_RETRIES,
 		},
 	};
@@ -175,6 +188,10 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 				o->lcore_set = true;
 			}
 			break;
+		case OPT_LCORES:
+			if ((r = number("lcores", optarg, 1, DP_MAX_LCORES, &v, err, len)) == 0)
+				o->lcores = (unsigned)v;
+			break;
 		case OPT_CACHE_MB:
 			if ((r = number("cache-mb", optarg, 1, DP_MAX_CACHE_MB, &v, err, len)) == 0)
 				o->cache_mb = (uint32_t)v;
@@ -202,6 +219,10 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 		case OPT_RETRANSMIT_MS:
 			if ((r = number("retransmit-ms", optarg, 10, 255000, &v, err, len)) == 0)
 				o->tftp.retransmit_ms = (uint32_t)v;
+			break;
+		case OPT_MIN_RETRANSMIT_MS:
+			if ((r = number("min-retransmit-ms", optarg, 10, TFTP_RETRANSMIT_MS_MAX, &v, err, len)) == 0)
+				o->tftp.min_retransmit_ms = (uint32_t)v;
 			break;
 		case OPT_IMAGE: {
 			char *eq = strchr(optarg, '=');
@@ -254,6 +275,15 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 					    o->tftp.max_sessions, ports, o->tftp.port_lo, o->tftp.port_hi);
 			o->tftp.max_sessions = ports;
 		}
+		if (o->lcores > 1 && o->pmd == DP_PMD_PCAP)
+			return fail(err, len, "--lcores %u: several polling loops need a queue each: --pmd af_xdp or "
+					      "af_packet",
+				    o->lcores);
+		if (o->lcores > ports)
+			return fail(err, len, "--lcores %u: --port-range %u-%u has fewer ports than polling loops",
+				    o->lcores, o->tftp.port_lo, o->tftp.port_hi);
+		if (o->lcore_set && o->lcore + o->lcores > 1024)
+			return fail(err, len, "--lcore %u --lcores %u: cores above 1023", o->lcore, o->lcores);
 	}
 	return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "cache.h"
+#include "lcores.h"
 #include "tftp_server.h"
 
 enum dp_pmd { DP_PMD_AF_XDP, DP_PMD_AF_PACKET, DP_PMD_PCAP };
@@ -33,8 +34,9 @@ struct dp_options {
 	unsigned n_images;
 	enum dp_pmd pmd;
 	bool no_huge;
-	unsigned lcore;
+	unsigned lcore; /* the first polling core */
 	bool lcore_set;
+	unsigned lcores; /* polling loops, each with its own queue (lcores.h) */
 	uint32_t cache_mb;
 	uint32_t mtu; /* 0: the interface's */
 	struct tftp_config tftp;

@@ -40,14 +40,18 @@ int port_eal_args(const struct dp_options *o, const char *xdp_prog, char *storag
 		  int *argc)
 {
 	long cores = sysconf(_SC_NPROCESSORS_ONLN);
-	unsigned lcore = o->lcore_set ? o->lcore : (unsigned)(cores > 1 ? cores - 1 : 0);
+	unsigned n = o->lcores ? o->lcores : 1;
+	unsigned lcore = o->lcore_set ? o->lcore : (unsigned)(cores > (long)n ? cores - (long)n : 0);
 	size_t used = 0;
 	int r = 0;
 
 	*argc = 0;
 	r |= append(argv, argc, storage, len, &used, "stampede-dataplane");
 	r |= append(argv, argc, storage, len, &used, "-l");
-	r |= append(argv, argc, storage, len, &used, "%u", lcore);
+	if (n == 1)
+		r |= append(argv, argc, storage, len, &used, "%u", lcore);
+	else
+		r |= append(argv, argc, storage, len, &used, "%u-%u", lcore, lcore + n - 1);
 	/* Several instances (one per interface, or tests in parallel) must never
 	 * share EAL runtime files: --in-memory keeps none, but EAL refuses it with
 	 * --no-huge (which implies legacy memory), so that mode gets its own prefix. */
@@ -62,10 +66,11 @@ int port_eal_args(const struct dp_options *o, const char *xdp_prog, char *storag
 	switch (o->pmd) {
 	case DP_PMD_AF_XDP:
 		r |= append(argv, argc, storage, len, &used,
-			    "net_af_xdp0,iface=%s,start_queue=0,queue_count=1,xdp_prog=%s", o->iface, xdp_prog);
+			    "net_af_xdp0,iface=%s,start_queue=0,queue_count=%u,xdp_prog=%s", o->iface, n, xdp_prog);
 		break;
 	case DP_PMD_AF_PACKET:
-		r |= append(argv, argc, storage, len, &used, "net_af_packet0,iface=%s", o->iface);
+		/* qpairs: one socket per queue in a PACKET_FANOUT_HASH group. */
+		r |= append(argv, argc, storage, len, &used, "net_af_packet0,iface=%s,qpairs=%u", o->iface, n);
 		break;
 	case DP_PMD_PCAP:
 		r |= append(argv, argc, storage, len, &used, "net_pcap0,iface=%s", o->iface);
@@ -86,7 +91,7 @@ int port_eal_args(const struct dp_options *o, const char *xdp_prog, char *storag
 	return r ? -E2BIG : 0;
 }
 
-int port_start(uint16_t port_id, struct rte_mempool *pool)
+int port_start(uint16_t port_id, struct rte_mempool *const *pools, uint16_t n)
 {
 	struct rte_eth_conf conf = { 0 };
 	uint16_t rxd = RX_DESCRIPTORS, txd = TX_DESCRIPTORS;
@@ -95,14 +100,16 @@ int port_start(uint16_t port_id, struct rte_mempool *pool)
 
 	if (socket < 0)
 		socket = (int)rte_socket_id();
-	if ((r = rte_eth_dev_configure(port_id, 1, 1, &conf)) < 0)
+	if ((r = rte_eth_dev_configure(port_id, n, n, &conf)) < 0)
 		return r;
 	if ((r = rte_eth_dev_adjust_nb_rx_tx_desc(port_id, &rxd, &txd)) < 0)
 		return r;
-	if ((r = rte_eth_rx_queue_setup(port_id, 0, rxd, (unsigned)socket, NULL, pool)) < 0)
-		return r;
-	if ((r = rte_eth_tx_queue_setup(port_id, 0, txd, (unsigned)socket, NULL)) < 0)
-		return r;
+	for (uint16_t q = 0; q < n; q++) {
+		if ((r = rte_eth_rx_queue_setup(port_id, q, rxd, (unsigned)socket, NULL, pools[q])) < 0)
+			return r;
+		if ((r = rte_eth_tx_queue_setup(port_id, q, txd, (unsigned)socket, NULL)) < 0)
+			return r;
+	}
 	if ((r = rte_eth_dev_start(port_id)) < 0)
 		return r;
 	/* af_packet and pcap see only our MAC's frames otherwise; harmless for af_xdp. */

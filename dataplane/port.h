@@ -15,7 +15,8 @@
 int port_eal_args(const struct dp_options *opts, const char *xdp_prog, char *storage, size_t storage_len,
 		  char **argv, int *argc);
 
-/* Configures and starts the single port with one RX and one TX queue. */
-int port_start(uint16_t port_id, struct rte_mempool *pool);
+/* Configures and starts the port with n RX and n TX queues; RX queue k takes
+ * its buffers from pools[k] (with net_af_xdp, the UMEM of that queue). */
+int port_start(uint16_t port_id, struct rte_mempool *const *pools, uint16_t n);
 
 #endif

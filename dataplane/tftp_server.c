@@ -6,16 +6,29 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "rto.h"
 #include "tftp_packet.h"
+#include "timer_wheel.h"
 
 #define US_PER_MS 1000u
 #define US_PER_S  1000000u
+#define NO_SESSION UINT32_MAX
+
+/* The retransmission timers: slots of 1.024 ms (about the dataplane's tick),
+ * 4096 of them, so a turn of the wheel (4.2 s) covers every timeout that is not
+ * an RFC 2349 option above 4 s. */
+#define WHEEL_SLOTS      4096
+#define WHEEL_SLOT_SHIFT 10
 
 struct session {
 	bool active;
 	bool awaiting_oack_ack; /* OACK sent, waiting for ACK 0 (RFC 2347) */
-	uint16_t port;          /* our TID */
-	uint32_t active_pos;    /* index in server->active */
+	/* Karn's rule: the OACK or window in flight was sent more than once, so
+	 * its ACK says nothing about the round trip. */
+	bool resent;
+	uint16_t port; /* our TID */
+	/* This client address's sessions, a list through the session table. */
+	uint32_t client_next, client_prev;
 	struct net_endpoint peer;
 	struct cache *version; /* the cache version this transfer reads from */
 	const uint8_t *data;
@@ -26,8 +39,8 @@ struct session {
 	uint64_t last_block; /* blocks are numbered from 1; the last one is short */
 	uint64_t acked;      /* highest block acknowledged, 0 before any */
 	uint64_t sent_upto;  /* highest block sent */
-	uint64_t timeout_us;
-	uint64_t deadline_us;
+	uint64_t sent_at_us; /* when the OACK or the window in flight went out first */
+	struct rto rto;
 	uint8_t retries;
 	char name[TFTP_EVENT_NAME_MAX + 1]; /* for events only */
 	uint64_t next_progress; /* acknowledged bytes that trigger the next progress event */
@@ -37,6 +50,7 @@ struct session {
 struct client_slot {
 	uint32_t ip; /* 0 = empty: 0.0.0.0 never sends a TFTP request */
 	uint32_t sessions;
+	uint32_t first; /* session index, head of the client's list */
 };
 
 struct tftp_server {
@@ -45,8 +59,9 @@ struct tftp_server {
 	struct cache *cache;
 	struct session *sessions; /* indexed by port - port_lo */
 	uint32_t n_ports;
-	uint32_t *active; /* dense list of active session indices */
 	uint32_t n_active;
+	struct timer_wheel *timers; /* one timer per session, named by its index */
+	struct rto_limits rto_limits; /* for transfers without a timeout option */
 	uint32_t *free_ring; /* free session indices, oldest freed first */
 	uint32_t free_head, free_count;
 	struct client_slot *clients;
@@ -55,8 +70,6 @@ struct tftp_server {
 	struct tftp_counters counters;
 };
 
-/* The address is in network byte order, so the octet that varies most inside a
- * subnet sits in the top bits: mix them all down (murmur3's finaliser). */
 static uint64_t next_random(struct tftp_server *s)
 {
 	s->rng ^= s->rng << 13; /* xorshift64 (Marsaglia) */
@@ -65,19 +78,9 @@ static uint64_t next_random(struct tftp_server *s)
 	return s->rng;
 }
 
-static uint32_t hash_ip(uint32_t ip)
-{
-	ip ^= ip >> 16;
-	ip *= 0x85ebca6bu;
-	ip ^= ip >> 13;
-	ip *= 0xc2b2ae35u;
-	ip ^= ip >> 16;
-	return ip;
-}
-
 static struct client_slot *client_find(struct tftp_server *s, uint32_t ip, bool insert)
 {
-	for (uint32_t i = hash_ip(ip) & s->client_mask;; i = (i + 1) & s->client_mask) {
+	for (uint32_t i = net_hash_ip(ip) & s->client_mask;; i = (i + 1) & s->client_mask) {
 		struct client_slot *slot = &s->clients[i];
 
 		if (slot->ip == ip)
@@ -87,6 +90,7 @@ static struct client_slot *client_find(struct tftp_server *s, uint32_t ip, bool 
 				return NULL;
 			slot->ip = ip;
 			slot->sessions = 0;
+			slot->first = NO_SESSION;
 			return slot;
 		}
 	}
@@ -104,7 +108,7 @@ static void client_remove(struct tftp_server *s, struct client_slot *slot)
 		i = (i + 1) & s->client_mask;
 		if (s->clients[i].ip == 0)
 			break;
-		home = hash_ip(s->clients[i].ip) & s->client_mask;
+		home = net_hash_ip(s->clients[i].ip) & s->client_mask;
 		/* Move entry i into the hole unless its home lies cyclically in (hole, i]. */
 		if ((i > hole && (home <= hole || home > i)) || (i < hole && home <= hole && home > i)) {
 			s->clients[hole] = s->clients[i];
@@ -113,6 +117,41 @@ static void client_remove(struct tftp_server *s, struct client_slot *slot)
 	}
 	s->clients[hole].ip = 0;
 	s->clients[hole].sessions = 0;
+	s->clients[hole].first = NO_SESSION;
+}
+
+static uint32_t session_index(const struct tftp_server *s, const struct session *ss)
+{
+	return (uint32_t)(ss - s->sessions);
+}
+
+static void client_link(struct tftp_server *s, struct client_slot *slot, struct session *ss)
+{
+	uint32_t index = session_index(s, ss);
+
+	ss->client_prev = NO_SESSION;
+	ss->client_next = slot->first;
+	if (slot->first != NO_SESSION)
+		s->sessions[slot->first].client_prev = index;
+	slot->first = index;
+	slot->sessions++;
+}
+
+/* Unlinks ss from its client's list; the slot goes when its last session does. */
+static void client_unlink(struct tftp_server *s, struct session *ss)
+{
+	struct client_slot *slot = client_find(s, ss->peer.ip, false);
+
+	if (!slot)
+		return;
+	if (ss->client_prev != NO_SESSION)
+		s->sessions[ss->client_prev].client_next = ss->client_next;
+	else
+		slot->first = ss->client_next;
+	if (ss->client_next != NO_SESSION)
+		s->sessions[ss->client_next].client_prev = ss->client_prev;
+	if (--slot->sessions == 0)
+		client_remove(s, slot);
 }
 
 struct tftp_server *tftp_server_create(const struct tftp_config *cfg, const struct tftp_tx *tx)
@@ -125,7 +164,8 @@ struct tftp_server *tftp_server_create(const struct tftp_config *cfg, const stru
 	if (cfg->port_hi < cfg->port_lo || cfg->port_lo <= 69 || cfg->max_sessions == 0 ||
 	    cfg->max_sessions_per_client == 0 || cfg->max_blksize < TFTP_BLKSIZE_DEFAULT ||
 	    cfg->max_windowsize == 0 || cfg->max_windowsize > TFTP_SERVER_WINDOWSIZE_LIMIT ||
-	    cfg->retransmit_ms == 0 || tx->payload_cap < (size_t)cfg->max_blksize + TFTP_HEADER_LEN) {
+	    cfg->retransmit_ms == 0 || cfg->retransmit_ms > TFTP_RETRANSMIT_MS_MAX ||
+	    tx->payload_cap < (size_t)cfg->max_blksize + TFTP_HEADER_LEN) {
 		errno = EINVAL;
 		return NULL;
 	}
@@ -144,11 +184,11 @@ struct tftp_server *tftp_server_create(const struct tftp_config *cfg, const stru
 	s->tx = *tx;
 	s->n_ports = n_ports;
 	s->sessions = calloc(n_ports, sizeof(*s->sessions));
-	s->active = calloc(n_ports, sizeof(*s->active));
 	s->free_ring = calloc(n_ports, sizeof(*s->free_ring));
 	s->clients = calloc(table, sizeof(*s->clients));
 	s->client_mask = table - 1;
-	if (!s->sessions || !s->active || !s->free_ring || !s->clients) {
+	s->timers = timer_wheel_create(n_ports, WHEEL_SLOTS, WHEEL_SLOT_SHIFT);
+	if (!s->sessions || !s->free_ring || !s->clients || !s->timers) {
 		tftp_server_destroy(s);
 		errno = ENOMEM;
 		return NULL;
@@ -159,6 +199,12 @@ struct tftp_server *tftp_server_create(const struct tftp_config *cfg, const stru
 	}
 	s->free_count = n_ports;
 	s->rng = cfg->port_seed;
+	s->rto_limits = (struct rto_limits){
+		.min_us = (cfg->min_retransmit_ms && cfg->min_retransmit_ms < cfg->retransmit_ms ? cfg->min_retransmit_ms
+												 : cfg->retransmit_ms) * US_PER_MS,
+		.max_us = cfg->retransmit_ms * US_PER_MS,
+		.granularity_us = 1u << WHEEL_SLOT_SHIFT, /* a timer fires up to a slot late */
+	};
 	return s;
 }
 
@@ -172,9 +218,9 @@ void tftp_server_destroy(struct tftp_server *s)
 				cache_unref(s->sessions[i].version);
 	cache_unref(s->cache);
 	free(s->sessions);
-	free(s->active);
 	free(s->free_ring);
 	free(s->clients);
+	timer_wheel_destroy(s->timers);
 	free(s);
 }
 
@@ -199,6 +245,42 @@ uint32_t tftp_server_active_sessions(const struct tftp_server *s)
 const struct tftp_counters *tftp_server_counters(const struct tftp_server *s)
 {
 	return &s->counters;
+}
+
+/* RFC 2349: a client that asked for a timeout gets exactly that interval. */
+static struct rto_limits session_rto_limits(const struct tftp_server *s, const struct session *ss)
+{
+	uint32_t fixed;
+
+	if (!ss->params.has_timeout)
+		return s->rto_limits;
+	fixed = (uint32_t)ss->params.timeout_s * US_PER_S;
+	return (struct rto_limits){ fixed, fixed, s->rto_limits.granularity_us };
+}
+
+static void arm_timer(struct tftp_server *s, struct session *ss, uint64_t now_us)
+{
+	timer_wheel_schedule(s->timers, session_index(s, ss), now_us + ss->rto.rto_us);
+}
+
+/* The OACK or a new window goes out: remember when, for the RTT sample its ACK
+ * gives, unless it (or part of it) went out before. */
+static void start_round(struct tftp_server *s, struct session *ss, uint64_t now_us, bool resent)
+{
+	ss->sent_at_us = now_us;
+	ss->resent = resent;
+	arm_timer(s, ss, now_us);
+}
+
+/* An ACK that moved the transfer on: a round-trip sample unless Karn's rule
+ * says it is ambiguous. */
+static void ack_round(struct tftp_server *s, struct session *ss, uint64_t now_us)
+{
+	struct rto_limits lim = session_rto_limits(s, ss);
+
+	ss->retries = 0;
+	if (!ss->resent)
+		rto_sample(&ss->rto, &lim, now_us - ss->sent_at_us);
 }
 
 static void send_error(struct tftp_server *s, const struct net_endpoint *to, uint16_t src_port,
@@ -241,6 +323,7 @@ static void send_blocks(struct tftp_server *s, struct session *ss, uint64_t firs
 		uint64_t offset = (block - 1) * blksize;
 		size_t n = (size_t)(ss->size - offset < blksize ? ss->size - offset : blksize);
 		uint32_t *known = ss->block_sums ? &ss->block_sums[block - 1] : NULL;
+		uint32_t sum_known = 0;
 		uint16_t data_sum;
 		void *pkt;
 		uint8_t *buf = s->tx.alloc(s->tx.ctx, &pkt);
@@ -249,12 +332,14 @@ static void send_blocks(struct tftp_server *s, struct session *ss, uint64_t firs
 			s->counters.tx_no_buffer++;
 			break;
 		}
-		if (known && *known) {
-			data_sum = (uint16_t)*known;
+		/* Relaxed atomics: with --lcores N two lcores may fill the same entry,
+		 * with the same value. */
+		if (known && (sum_known = __atomic_load_n(known, __ATOMIC_RELAXED))) {
+			data_sum = (uint16_t)sum_known;
 		} else {
 			data_sum = net_sum(ss->data + offset, n);
 			if (known)
-				*known = CACHE_BLOCK_SUM_KNOWN | data_sum;
+				__atomic_store_n(known, CACHE_BLOCK_SUM_KNOWN | data_sum, __ATOMIC_RELAXED);
 		}
 		/* RFC 1350 block numbers are 16 bits; like tftp-hpa, curl and atftp we
 		 * let them roll over from 65535 to 0. */
@@ -280,8 +365,8 @@ static void send_window(struct tftp_server *s, struct session *ss, uint64_t now_
 
 	if (last > ss->last_block)
 		last = ss->last_block;
+	start_round(s, ss, now_us, first <= ss->sent_upto);
 	send_blocks(s, ss, first, last);
-	ss->deadline_us = now_us + ss->timeout_us;
 }
 
 static uint64_t acked_bytes(const struct session *ss)
@@ -299,14 +384,11 @@ static void notify(struct tftp_server *s, const struct session *ss, enum tftp_ev
 
 static void end_session(struct tftp_server *s, struct session *ss)
 {
-	uint32_t index = (uint32_t)(ss - s->sessions);
-	uint32_t moved = s->active[--s->n_active];
-	struct client_slot *slot = client_find(s, ss->peer.ip, false);
+	uint32_t index = session_index(s, ss);
 
-	s->active[ss->active_pos] = moved;
-	s->sessions[moved].active_pos = ss->active_pos;
-	if (slot && --slot->sessions == 0)
-		client_remove(s, slot);
+	s->n_active--;
+	timer_wheel_cancel(s->timers, index);
+	client_unlink(s, ss);
 	cache_unref(ss->version);
 	ss->version = NULL;
 	ss->data = NULL;
@@ -335,13 +417,16 @@ static uint32_t take_free_port(struct tftp_server *s)
 }
 
 /* A session of this peer (same address and port) that has not got past its first
- * reply: a retransmitted RRQ, when our OACK or first block was late or lost. */
-static struct session *opening_session_of(struct tftp_server *s, const struct net_endpoint *from)
+ * reply: a retransmitted RRQ, when our OACK or first block was late or lost.
+ * Only the address's own sessions are looked at (at most
+ * max_sessions_per_client), however many transfers run. */
+static struct session *opening_session_of(struct tftp_server *s, const struct client_slot *client,
+					  const struct net_endpoint *from)
 {
-	for (uint32_t i = 0; i < s->n_active; i++) {
-		struct session *ss = &s->sessions[s->active[i]];
+	for (uint32_t i = client->first; i != NO_SESSION; i = s->sessions[i].client_next) {
+		struct session *ss = &s->sessions[i];
 
-		if (ss->peer.ip == from->ip && ss->peer.port == from->port && ss->acked == 0)
+		if (ss->peer.port == from->port && ss->acked == 0)
 			return ss;
 	}
 	return NULL;
@@ -421,12 +506,13 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	 * (a flood from many addresses never pays for it). */
 	client = client_find(s, from->ip, false);
 	if (client && client->sessions) {
-		struct session *again = opening_session_of(s, from);
+		struct session *again = opening_session_of(s, client, from);
 
 		if (again) {
 			/* Answer the retransmitted RRQ from the session it opened: a second
 			 * session would stream the same file to the same port. */
 			s->counters.duplicate_requests++;
+			again->resent = true; /* its ACK answers either copy: no RTT sample */
 			if (again->awaiting_oack_ack) {
 				if (send_oack(s, again))
 					s->counters.retransmits++;
@@ -447,12 +533,10 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 		send_error(s, from, 69, TFTP_ERR_UNDEFINED, "server busy: too many transfers from this address");
 		return;
 	}
-	client->sessions++;
-
 	ss = &s->sessions[take_free_port(s)];
 	ss->active = true;
-	ss->active_pos = s->n_active;
-	s->active[s->n_active++] = (uint32_t)(ss - s->sessions);
+	s->n_active++;
+	client_link(s, client, ss);
 	ss->peer = *from;
 	ss->version = s->cache;
 	cache_ref(ss->version);
@@ -471,8 +555,11 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	ss->acked = 0;
 	ss->sent_upto = 0;
 	ss->retries = 0;
-	ss->timeout_us = params.has_timeout ? (uint64_t)params.timeout_s * US_PER_S
-					    : (uint64_t)s->cfg.retransmit_ms * US_PER_MS;
+	{
+		struct rto_limits lim = session_rto_limits(s, ss);
+
+		rto_init(&ss->rto, &lim);
+	}
 	s->counters.transfers_started++;
 	{
 		size_t n = strnlen(name, TFTP_EVENT_NAME_MAX); /* events carry a prefix of long names */
@@ -485,8 +572,8 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 
 	if (tftp_params_need_oack(&params)) {
 		ss->awaiting_oack_ack = true;
+		start_round(s, ss, now_us, false);
 		send_oack(s, ss);
-		ss->deadline_us = now_us + ss->timeout_us;
 	} else {
 		ss->awaiting_oack_ack = false;
 		send_window(s, ss, now_us);
@@ -503,7 +590,7 @@ static void handle_ack(struct tftp_server *s, struct session *ss, uint16_t block
 			return;
 		}
 		ss->awaiting_oack_ack = false;
-		ss->retries = 0;
+		ack_round(s, ss, now_us);
 		send_window(s, ss, now_us);
 		return;
 	}
@@ -521,7 +608,7 @@ static void handle_ack(struct tftp_server *s, struct session *ss, uint16_t block
 		return;
 	}
 	ss->acked += distance;
-	ss->retries = 0;
+	ack_round(s, ss, now_us);
 	if (s->tx.event && acked_bytes(ss) >= ss->next_progress && ss->acked != ss->last_block) {
 		uint64_t step = ss->size / 8 > 65536 ? ss->size / 8 : 65536;
 
@@ -597,32 +684,48 @@ void tftp_server_input(struct tftp_server *s, const struct net_endpoint *from, u
 	}
 }
 
+struct tick {
+	struct tftp_server *server;
+	uint64_t now_us;
+	uint64_t sent_before;
+};
+
+/* One due timer: retransmit with a doubled timeout, or give up. Returns false,
+ * leaving the session due, once this tick has sent its budget. */
+static bool fire_timer(void *ctx, uint32_t index)
+{
+	struct tick *t = ctx;
+	struct tftp_server *s = t->server;
+	struct session *ss = &s->sessions[index];
+	struct rto_limits lim;
+
+	if (s->counters.data_packets + s->counters.oacks_sent - t->sent_before >= TFTP_TICK_PACKET_BUDGET)
+		return false; /* still due at the next tick */
+	if (ss->retries >= s->cfg.max_retries) {
+		s->counters.transfers_timed_out++;
+		notify(s, ss, TFTP_EVENT_TIMED_OUT, acked_bytes(ss));
+		send_error(s, &ss->peer, ss->port, TFTP_ERR_UNDEFINED, "transfer timed out");
+		end_session(s, ss);
+		return true;
+	}
+	ss->retries++;
+	lim = session_rto_limits(s, ss);
+	rto_backoff(&ss->rto, &lim);
+	if (ss->awaiting_oack_ack) {
+		if (send_oack(s, ss))
+			s->counters.retransmits++;
+		start_round(s, ss, t->now_us, true);
+	} else {
+		send_window(s, ss, t->now_us);
+	}
+	return true;
+}
+
+/* Only the sessions whose timer is due are looked at (timer_wheel.h), so the
+ * cost of a tick does not grow with idle transfers. */
 void tftp_server_tick(struct tftp_server *s, uint64_t now_us)
 {
-	const uint64_t sent_before = s->counters.data_packets + s->counters.oacks_sent;
+	struct tick t = { s, now_us, s->counters.data_packets + s->counters.oacks_sent };
 
-	/* Walk backwards: end_session() moves the last active entry into the slot it frees. */
-	for (uint32_t i = s->n_active; i-- > 0;) {
-		struct session *ss = &s->sessions[s->active[i]];
-
-		if (now_us < ss->deadline_us)
-			continue;
-		if (s->counters.data_packets + s->counters.oacks_sent - sent_before >= TFTP_TICK_PACKET_BUDGET)
-			break; /* the rest are still due at the next tick */
-		if (ss->retries >= s->cfg.max_retries) {
-			s->counters.transfers_timed_out++;
-			notify(s, ss, TFTP_EVENT_TIMED_OUT, acked_bytes(ss));
-			send_error(s, &ss->peer, ss->port, TFTP_ERR_UNDEFINED, "transfer timed out");
-			end_session(s, ss);
-			continue;
-		}
-		ss->retries++;
-		if (ss->awaiting_oack_ack) {
-			if (send_oack(s, ss))
-				s->counters.retransmits++;
-			ss->deadline_us = now_us + ss->timeout_us;
-		} else {
-			send_window(s, ss, now_us);
-		}
-	}
+	timer_wheel_expire(s->timers, now_us, fire_timer, &t);
 }

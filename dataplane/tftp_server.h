@@ -12,6 +12,10 @@
  * range, so a session is found by indexing an array with the destination port.
  * Ports are reused oldest-freed first, so a late datagram for a finished transfer
  * is unlikely to land on a new one.
+ *
+ * Each session has one retransmission timer in a hashed timer wheel
+ * (timer_wheel.h), so a tick costs what comes due, not what is idle, and its own
+ * retransmission timeout, adapted to its round trip (rto.h).
  */
 #ifndef STAMPEDE_TFTP_SERVER_H
 #define STAMPEDE_TFTP_SERVER_H
@@ -58,12 +62,18 @@ struct tftp_config {
 	uint32_t max_sessions_per_client; /* per client IPv4 address */
 	uint16_t max_blksize;             /* MTU - 32, and what a buffer holds */
 	uint16_t max_windowsize;          /* at most TFTP_SERVER_WINDOWSIZE_LIMIT */
-	uint32_t retransmit_ms;           /* when the client negotiates no timeout */
-	uint8_t max_retries;              /* then the transfer is abandoned */
+	uint32_t retransmit_ms;           /* see min_retransmit_ms; at most 255000 */
+	uint8_t max_retries;              /* consecutive timeouts, then the transfer is abandoned */
 	/* Session ports are drawn at random from the free ones, so that a spoofer
 	 * cannot guess the next one (RFC 6056 reasoning); 0 hands them out in order,
 	 * oldest freed first, for tests that need to know them. */
 	uint64_t port_seed;
+	/* Without an RFC 2349 timeout option the retransmission timeout adapts to
+	 * each transfer's round-trip time (rto.h) between min_retransmit_ms and
+	 * retransmit_ms, starting at retransmit_ms. With the option it is the
+	 * client's value, fixed. 0, or a value above retransmit_ms, makes
+	 * retransmit_ms a fixed timeout too. */
+	uint32_t min_retransmit_ms;
 };
 
 /* ACK numbers are 16 bits; an ACK is matched to the window by its distance from
@@ -79,14 +89,21 @@ struct tftp_config {
  *   NAT or a load generator may stand for many;
  * - windowsize up to 64: 64 x 1468 bytes is ~94 KB in flight, well inside socket
  *   buffers of every client we tested;
- * - 1 s retransmission (tftp-hpa's default), 5 retries: a silent client is
- *   dropped after 6 s. */
+ * - 1 s retransmission (tftp-hpa's default) until a transfer has measured its
+ *   round trip, then SRTT + 4 RTTVAR but at least 200 ms (Linux's TCP_RTO_MIN:
+ *   a LAN answers in well under a millisecond, and the floor keeps a client
+ *   that is slow for a moment, e.g. writing to disk, from seeing its window
+ *   twice); each timeout doubles it, up to 1 s again;
+ * - 5 retries: a silent client is dropped after at most 6 s (after 4.4 s if its
+ *   timeout had come down to the floor: 0.2 + 0.4 + 0.8 + 1 + 1 + 1). */
 #define TFTP_DEFAULT_PORT_LO         61440
 #define TFTP_DEFAULT_PORT_HI         65535
 #define TFTP_DEFAULT_MAX_SESSIONS    4096
 #define TFTP_DEFAULT_MAX_PER_CLIENT  128
 #define TFTP_DEFAULT_MAX_WINDOWSIZE  64
 #define TFTP_DEFAULT_RETRANSMIT_MS   1000
+#define TFTP_DEFAULT_MIN_RETRANSMIT_MS 200
+#define TFTP_RETRANSMIT_MS_MAX       255000 /* RFC 2349's largest timeout, 255 s */
 #define TFTP_DEFAULT_MAX_RETRIES     5
 
 #define TFTP_COUNTERS(X)                                                                  \
@@ -136,7 +153,8 @@ void tftp_server_input(struct tftp_server *server, const struct net_endpoint *fr
  * timeout of thousands of sessions never floods the transmit queue at once. */
 #define TFTP_TICK_PACKET_BUDGET 4096
 
-/* Fires due retransmissions and expiries; cheap enough to call every millisecond. */
+/* Fires due retransmissions and expiries; its cost follows the timers due, so it
+ * can be called every millisecond whatever the number of sessions. */
 void tftp_server_tick(struct tftp_server *server, uint64_t now_us);
 
 uint32_t tftp_server_active_sessions(const struct tftp_server *server);

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -628,4 +629,70 @@ Test(cache, release_hook_takes_the_last_reference)
 	cache_set_release(c, refuse_it, NULL);
 	cache_unref(c);
 	cr_expect(eq(u64, fx.counts.frees, fx.counts.allocs), "freed at once when the hook declines");
+}
+
+/* ---- several polling lcores (--lcores N) ---------------------------------- */
+
+#define RACE_THREADS 4
+#define RACE_FILES   64
+
+struct racer {
+	pthread_barrier_t *start;
+	const uint8_t *netascii[RACE_FILES];
+	uint32_t *sums[RACE_FILES];
+};
+
+static void *race(void *arg)
+{
+	struct racer *r = arg;
+
+	pthread_barrier_wait(r->start);
+	for (int i = 0; i < RACE_FILES; i++) {
+		char name[16];
+		const struct cache_file *f;
+		uint64_t n;
+
+		snprintf(name, sizeof(name), "f%02d", i);
+		f = cache_find(fx.cache, name);
+		if (!f || cache_file_netascii(fx.cache, f, &r->netascii[i], &n) < 0)
+			r->netascii[i] = NULL;
+		r->sums[i] = f ? cache_file_block_sums(fx.cache, f, 512) : NULL;
+	}
+	return NULL;
+}
+
+/* Lcores that ask for the same netascii copy or block-sum table at the same
+ * moment all get the one that was made, and it is made (and charged) once. */
+Test(cache, concurrent_first_uses_make_one_copy_and_one_table)
+{
+	pthread_t threads[RACE_THREADS];
+	struct racer racers[RACE_THREADS];
+	pthread_barrier_t start;
+	uint64_t allocs;
+
+	for (int i = 0; i < RACE_FILES; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "f%02d", i);
+		write_file(name, "line\nline\rline\n");
+	}
+	cr_assert(eq(int, load(1 << 20), 0), "%s", fx.err);
+	allocs = fx.counts.allocs;
+	pthread_barrier_init(&start, NULL, RACE_THREADS);
+	for (int t = 0; t < RACE_THREADS; t++) {
+		racers[t].start = &start;
+		cr_assert(eq(int, pthread_create(&threads[t], NULL, race, &racers[t]), 0));
+	}
+	for (int t = 0; t < RACE_THREADS; t++)
+		pthread_join(threads[t], NULL);
+	pthread_barrier_destroy(&start);
+	for (int i = 0; i < RACE_FILES; i++) {
+		cr_assert(ne(ptr, (void *)racers[0].netascii[i], NULL));
+		cr_assert(ne(ptr, (void *)racers[0].sums[i], NULL));
+		for (int t = 1; t < RACE_THREADS; t++) {
+			cr_assert(eq(ptr, (void *)racers[t].netascii[i], (void *)racers[0].netascii[i]), "file %d", i);
+			cr_assert(eq(ptr, (void *)racers[t].sums[i], (void *)racers[0].sums[i]), "file %d", i);
+		}
+	}
+	cr_assert(eq(u64, fx.counts.allocs - allocs, 2 * RACE_FILES), "one copy and one table per file");
 }

@@ -65,6 +65,7 @@ Test(dp_options, defaults_with_only_iface)
 	cr_assert(eq(int, o.pmd, DP_PMD_AF_XDP));
 	cr_assert(not(o.no_huge));
 	cr_assert(not(o.lcore_set));
+	cr_assert(eq(u32, o.lcores, 1));
 	cr_assert(not(o.help));
 	cr_assert(eq(u32, o.cache_mb, 512));
 	cr_assert(eq(u32, o.mtu, 0));
@@ -74,6 +75,7 @@ Test(dp_options, defaults_with_only_iface)
 	cr_assert(eq(u32, o.tftp.max_sessions_per_client, 128));
 	cr_assert(eq(u16, o.tftp.max_windowsize, 64));
 	cr_assert(eq(u32, o.tftp.retransmit_ms, 1000));
+	cr_assert(eq(u32, o.tftp.min_retransmit_ms, 200));
 	cr_assert(eq(u8, o.tftp.max_retries, 5));
 	cr_assert(eq(u16, o.tftp.max_blksize, 0), "derived from the MTU later, not here");
 }
@@ -140,12 +142,14 @@ struct numeric_option {
 
 static const struct numeric_option numeric[] = {
 	{ "lcore", 0, 1023 },
+	{ "lcores", 1, 16 },
 	{ "cache-mb", 1, 1u << 20 },
 	{ "mtu", 576, 9000 },
 	{ "max-sessions", 1, 64512 },
 	{ "max-sessions-per-client", 1, 64512 },
 	{ "max-windowsize", 1, 32767 },
 	{ "retransmit-ms", 10, 255000 },
+	{ "min-retransmit-ms", 10, 255000 },
 	{ "max-retries", 0, 50 },
 };
 
@@ -153,6 +157,8 @@ static uint64_t stored(const struct dp_options *o, const char *name)
 {
 	if (strcmp(name, "lcore") == 0)
 		return o->lcore;
+	if (strcmp(name, "lcores") == 0)
+		return o->lcores;
 	if (strcmp(name, "cache-mb") == 0)
 		return o->cache_mb;
 	if (strcmp(name, "mtu") == 0)
@@ -167,6 +173,8 @@ static uint64_t stored(const struct dp_options *o, const char *name)
 		return o->tftp.retransmit_ms;
 	if (strcmp(name, "max-retries") == 0)
 		return o->tftp.max_retries;
+	if (strcmp(name, "min-retransmit-ms") == 0)
+		return o->tftp.min_retransmit_ms;
 	cr_fatal("no field for %s", name);
 	return 0;
 }
@@ -410,7 +418,7 @@ Test(dp_options, usage_lists_every_option)
 		"--xdp-prog",     "--no-huge",      "--lcore",        "--cache-mb",
 		"--mtu",          "--port-range",   "--max-sessions", "--max-sessions-per-client",
 		"--max-windowsize", "--retransmit-ms", "--max-retries", "--stats-socket",
-		"--eal",
+		"--eal", "--min-retransmit-ms", "--lcores",
 	};
 	char *text = NULL;
 	size_t len = 0;
@@ -424,4 +432,22 @@ Test(dp_options, usage_lists_every_option)
 	cr_expect(strstr(text, "default 61440-65535") != NULL);
 	cr_expect(strstr(text, "1..32767 (default 64)") != NULL);
 	free(text);
+}
+
+/* Several polling loops need one queue each (af_xdp queues, af_packet fanout
+ * sockets) and a session port each at least. */
+Test(dp_options, lcores_needs_af_xdp_and_enough_ports)
+{
+	struct dp_options o;
+	char err[256];
+
+	cr_assert(eq(int, PARSE(&o, err, "--iface", "eth0", "--lcores", "2"), 0), "%s", err);
+	cr_assert(eq(u32, o.lcores, 2));
+	cr_assert(eq(int, PARSE(&o, err, "--iface", "eth0", "--lcores", "2", "--pmd", "af_packet"), 0), "%s", err);
+	cr_assert(eq(int, PARSE(&o, err, "--iface", "eth0", "--lcores", "2", "--pmd", "pcap"), -EINVAL));
+	cr_assert(eq(str, err, "--lcores 2: several polling loops need a queue each: --pmd af_xdp or af_packet"));
+	cr_assert(eq(int, PARSE(&o, err, "--iface", "eth0", "--lcores", "4", "--port-range", "50000-50002"), -EINVAL));
+	cr_assert(eq(str, err, "--lcores 4: --port-range 50000-50002 has fewer ports than polling loops"));
+	cr_assert(eq(int, PARSE(&o, err, "--iface", "eth0", "--lcores", "4", "--lcore", "1022"), -EINVAL));
+	cr_assert(eq(str, err, "--lcore 1022 --lcores 4: cores above 1023"));
 }

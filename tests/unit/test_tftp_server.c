@@ -676,6 +676,171 @@ Test(tftp_server, oack_retransmission_without_a_buffer_is_not_counted_as_sent)
 	cr_assert(eq(u64, counters()->retransmits, 0), "nothing was sent again");
 }
 
+/* ---- adaptive retransmission timeout (rto.h) ------------------------------ */
+
+/* base_config's timeout is fixed (min_retransmit_ms 0); these run as the
+ * dataplane does by default: 200 ms floor, 1 s ceiling and start. */
+static struct tftp_config adaptive_config(void)
+{
+	struct tftp_config cfg = base_config;
+
+	cfg.min_retransmit_ms = 200;
+	cfg.max_retries = 5;
+	return cfg;
+}
+
+#define MS 1000ull
+
+/* The OACK is answered after 1 ms: the timeout drops from 1 s to the 200 ms
+ * floor for the window that follows. */
+Test(tftp_server, measured_round_trip_brings_the_timeout_down_to_the_floor)
+{
+	const struct tftp_config cfg = adaptive_config();
+	uint8_t *file = pattern(8 * 512, 5);
+
+	write_file("f", file, 8 * 512);
+	start_server(&cfg);
+	RRQ(0, "f", "octet", "windowsize", "4");
+	rec_clear(&fx.rec);
+	ack(PORT_LO, 0, 1 * MS);
+	cr_assert(eq(sz, fx.rec.n, 4));
+	rec_clear(&fx.rec);
+	tftp_server_tick(fx.srv, 1 * MS + 200 * MS - 1);
+	cr_assert(eq(sz, fx.rec.n, 0));
+	tftp_server_tick(fx.srv, 1 * MS + 200 * MS);
+	cr_assert(eq(sz, fx.rec.n, 4), "the window again after 200 ms, not 1 s");
+	cr_assert(eq(u16, block_of(pkt(0)), 1));
+	cr_assert(eq(u64, counters()->retransmits, 4));
+	free(file);
+}
+
+/* RFC 6298 §5.5: each timeout doubles the timeout, up to retransmit_ms; after
+ * max_retries in a row the transfer ends. */
+Test(tftp_server, consecutive_timeouts_back_off_up_to_retransmit_ms_then_give_up)
+{
+	const struct tftp_config cfg = adaptive_config();
+	const uint64_t start = 1 * MS; /* when the first window went out */
+	const uint64_t due[] = { 200 * MS, 600 * MS, 1400 * MS, 2400 * MS, 3400 * MS }; /* after start */
+	uint8_t *file = pattern(8 * 512, 5);
+
+	write_file("f", file, 8 * 512);
+	start_server(&cfg);
+	RRQ(0, "f", "octet", "windowsize", "4");
+	ack(PORT_LO, 0, start);
+	rec_clear(&fx.rec);
+	for (size_t i = 0; i < sizeof(due) / sizeof(due[0]); i++) {
+		tftp_server_tick(fx.srv, start + due[i] - 1);
+		cr_assert(eq(sz, fx.rec.n, 0), "retry %zu early", i + 1);
+		tftp_server_tick(fx.srv, start + due[i]);
+		cr_assert(eq(sz, fx.rec.n, 4), "retry %zu at +%llu ms", i + 1, (unsigned long long)(due[i] / MS));
+		rec_clear(&fx.rec);
+	}
+	tftp_server_tick(fx.srv, start + 4400 * MS - 1);
+	cr_assert(eq(sz, fx.rec.n, 0));
+	tftp_server_tick(fx.srv, start + 4400 * MS);
+	cr_assert(eq(sz, fx.rec.n, 1));
+	expect_error(pkt(0), PORT_LO, TFTP_ERR_UNDEFINED, "transfer timed out");
+	cr_assert(eq(u64, counters()->transfers_timed_out, 1));
+	free(file);
+}
+
+/* Karn's rule: the ACK of a block sent twice gives no round-trip sample (it
+ * may answer either copy), and the backed-off timeout stays; the next clean
+ * round trip brings it down. */
+Test(tftp_server, ack_of_a_retransmitted_block_gives_no_rtt_sample)
+{
+	const struct tftp_config cfg = adaptive_config();
+	uint8_t *file = pattern(4 * 512, 9);
+
+	write_file("f", file, 4 * 512);
+	start_server(&cfg);
+	RRQ(0, "f", "octet");                /* block 1 at 0 */
+	tftp_server_tick(fx.srv, 1000 * MS); /* block 1 again */
+	rec_clear(&fx.rec);
+	ack(PORT_LO, 1, 1000 * MS + 500);    /* 0.5 ms after the copy: ambiguous */
+	cr_assert(eq(u16, block_of(pkt(0)), 2));
+	rec_clear(&fx.rec);
+	tftp_server_tick(fx.srv, 1000 * MS + 500 + 200 * MS);
+	cr_assert(eq(sz, fx.rec.n, 0), "no sample was taken: still 1 s");
+	ack(PORT_LO, 2, 1001 * MS); /* block 2 went out once: a clean sample */
+	cr_assert(eq(u16, block_of(pkt(0)), 3));
+	rec_clear(&fx.rec);
+	tftp_server_tick(fx.srv, 1001 * MS + 200 * MS);
+	cr_assert(eq(sz, fx.rec.n, 1), "down to the floor");
+	cr_assert(eq(u16, block_of(pkt(0)), 3));
+	free(file);
+}
+
+/* An OACK sent twice (here for a retransmitted RRQ) makes ACK 0 ambiguous too. */
+Test(tftp_server, ack_of_an_oack_sent_twice_gives_no_rtt_sample)
+{
+	const struct tftp_config cfg = adaptive_config();
+
+	write_file("f", "0123456789", 10);
+	start_server(&cfg);
+	RRQ(0, "f", "octet", "tsize", "0");
+	RRQ(100 * MS, "f", "octet", "tsize", "0");
+	ack(PORT_LO, 0, 100 * MS + 500); /* taken as 100.5 ms, it would give 301.5 ms */
+	rec_clear(&fx.rec);
+	tftp_server_tick(fx.srv, 100 * MS + 500 + 999 * MS);
+	cr_assert(eq(sz, fx.rec.n, 0), "no sample: still 1 s");
+	tftp_server_tick(fx.srv, 100 * MS + 500 + 1000 * MS);
+	cr_assert(eq(sz, fx.rec.n, 1));
+	expect_data(pkt(0), PORT_LO, 1, (const uint8_t *)"0123456789", 10);
+}
+
+/* RFC 2349: "the number of seconds to wait before retransmitting". A client
+ * that asked for 2 s gets 2 s, however fast it answers and however many
+ * timeouts in a row. */
+Test(tftp_server, negotiated_timeout_is_neither_adapted_nor_backed_off)
+{
+	const struct tftp_config cfg = adaptive_config();
+	uint8_t *file = pattern(8 * 512, 5);
+
+	write_file("f", file, 8 * 512);
+	start_server(&cfg);
+	RRQ(0, "f", "octet", "timeout", "2", "windowsize", "4");
+	ack(PORT_LO, 0, 1 * MS); /* a 1 ms round trip */
+	rec_clear(&fx.rec);
+	for (uint64_t k = 1; k <= 3; k++) {
+		tftp_server_tick(fx.srv, 1 * MS + k * 2000 * MS - 1);
+		cr_assert(eq(sz, fx.rec.n, 0));
+		tftp_server_tick(fx.srv, 1 * MS + k * 2000 * MS);
+		cr_assert(eq(sz, fx.rec.n, 4), "retry %llu after exactly 2 s", (unsigned long long)k);
+		rec_clear(&fx.rec);
+	}
+	free(file);
+}
+
+/* Sessions with different round trips keep their own timeouts. */
+Test(tftp_server, each_transfer_has_its_own_timeout)
+{
+	const struct tftp_config cfg = adaptive_config();
+	struct net_endpoint slow = client;
+	uint8_t *file = pattern(8 * 512, 5);
+
+	slow.port = 3000;
+	write_file("f", file, 8 * 512);
+	start_server(&cfg);
+	RRQ(0, "f", "octet", "windowsize", "4");            /* PORT_LO: fast */
+	RRQ_FROM(&slow, 0, "f", "octet", "windowsize", "4"); /* PORT_LO + 1: slow */
+	ack(PORT_LO, 0, 1 * MS);
+	packet_from(&slow, PORT_LO + 1, TFTP_ACK, 0, 400 * MS); /* RTO 3 x 400 ms, capped at 1 s */
+	rec_clear(&fx.rec);
+	tftp_server_tick(fx.srv, 201 * MS);
+	cr_assert(eq(sz, fx.rec.n, 4));
+	cr_assert(eq(u16, pkt(0)->src_port, PORT_LO));
+	rec_clear(&fx.rec);
+	tftp_server_tick(fx.srv, 1400 * MS - 1);
+	for (size_t i = 0; i < fx.rec.n; i++)
+		cr_assert(eq(u16, pkt(i)->src_port, PORT_LO), "the slow one waits its 1 s");
+	rec_clear(&fx.rec);
+	tftp_server_tick(fx.srv, 1400 * MS);
+	cr_assert(eq(sz, fx.rec.n, 4));
+	cr_assert(eq(u16, pkt(0)->src_port, PORT_LO + 1));
+	free(file);
+}
+
 /* ---- ACK handling: duplicates, strays, gaps, reordering ------------------- */
 
 Test(tftp_server, duplicate_ack_never_causes_a_packet)
@@ -1360,18 +1525,19 @@ Test(tftp_server, create_rejects_inconsistent_configs_with_einval)
 		struct tftp_config cfg;
 		size_t payload_cap;
 	} bad[] = {
-		{ "port_hi < port_lo", { 50000, 49999, 1, 1, 1468, 64, 1000, 3, 0 }, 1472 },
-		{ "port_lo 69", { 69, 100, 1, 1, 1468, 64, 1000, 3, 0 }, 1472 },
-		{ "port_lo 0", { 0, 100, 1, 1, 1468, 64, 1000, 3, 0 }, 1472 },
-		{ "max_sessions 0", { 50000, 50010, 0, 1, 1468, 64, 1000, 3, 0 }, 1472 },
-		{ "max_sessions above the range", { 50000, 50010, 12, 1, 1468, 64, 1000, 3, 0 }, 1472 },
-		{ "per client 0", { 50000, 50010, 11, 0, 1468, 64, 1000, 3, 0 }, 1472 },
-		{ "max_blksize 7", { 50000, 50010, 11, 1, 7, 64, 1000, 3, 0 }, 1472 },
-		{ "max_blksize 511 (RFC 1350 clients need 512)", { 50000, 50010, 11, 1, 511, 64, 1000, 3, 0 }, 1472 },
-		{ "max_windowsize 0", { 50000, 50010, 11, 1, 1468, 0, 1000, 3, 0 }, 1472 },
-		{ "max_windowsize 32768", { 50000, 50010, 11, 1, 1468, 32768, 1000, 3, 0 }, 1472 },
-		{ "retransmit_ms 0", { 50000, 50010, 11, 1, 1468, 64, 0, 3, 0 }, 1472 },
-		{ "buffer smaller than a block", { 50000, 50010, 11, 1, 1468, 64, 1000, 3, 0 }, 1471 },
+		{ "port_hi < port_lo", { 50000, 49999, 1, 1, 1468, 64, 1000, 3, 0, 0 }, 1472 },
+		{ "port_lo 69", { 69, 100, 1, 1, 1468, 64, 1000, 3, 0, 0 }, 1472 },
+		{ "port_lo 0", { 0, 100, 1, 1, 1468, 64, 1000, 3, 0, 0 }, 1472 },
+		{ "max_sessions 0", { 50000, 50010, 0, 1, 1468, 64, 1000, 3, 0, 0 }, 1472 },
+		{ "max_sessions above the range", { 50000, 50010, 12, 1, 1468, 64, 1000, 3, 0, 0 }, 1472 },
+		{ "per client 0", { 50000, 50010, 11, 0, 1468, 64, 1000, 3, 0, 0 }, 1472 },
+		{ "max_blksize 7", { 50000, 50010, 11, 1, 7, 64, 1000, 3, 0, 0 }, 1472 },
+		{ "max_blksize 511 (RFC 1350 clients need 512)", { 50000, 50010, 11, 1, 511, 64, 1000, 3, 0, 0 }, 1472 },
+		{ "max_windowsize 0", { 50000, 50010, 11, 1, 1468, 0, 1000, 3, 0, 0 }, 1472 },
+		{ "max_windowsize 32768", { 50000, 50010, 11, 1, 1468, 32768, 1000, 3, 0, 0 }, 1472 },
+		{ "retransmit_ms 0", { 50000, 50010, 11, 1, 1468, 64, 0, 3, 0, 0 }, 1472 },
+		{ "retransmit_ms above 255 s", { 50000, 50010, 11, 1, 1468, 64, 255001, 3, 0, 0 }, 1472 },
+		{ "buffer smaller than a block", { 50000, 50010, 11, 1, 1468, 64, 1000, 3, 0, 0 }, 1471 },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
@@ -1390,8 +1556,10 @@ Test(tftp_server, create_rejects_inconsistent_configs_with_einval)
 Test(tftp_server, create_accepts_configs_at_the_limits)
 {
 	static const struct tftp_config ok[] = {
-		{ 70, 70, 1, 1, 512, 1, 1, 0, 0 },
-		{ 1024, 65535, 64512, 64512, 1468, 32767, 255000, 50, 0 },
+		{ 70, 70, 1, 1, 512, 1, 1, 0, 0, 0 },
+		{ 1024, 65535, 64512, 64512, 1468, 32767, 255000, 50, 0, 0 },
+		{ 70, 70, 1, 1, 512, 1, 1000, 0, 0, 1 },        /* adaptive, 1 ms floor */
+		{ 70, 70, 1, 1, 512, 1, 1000, 0, 0, 255000 },   /* floor above the ceiling: fixed */
 	};
 
 	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
