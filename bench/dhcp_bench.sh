@@ -13,9 +13,16 @@
 # (stampede stats dhcp_offer; dnsmasq's log lines) and with the server veth's
 # TX packet counter.
 #
-# Everything happens in two network namespaces this script creates (prefix
-# db<pid>, 10.81.0.0/24 only inside them) and removes on exit, including on
-# failure or Ctrl-C.
+# Topology: with NS_S, NS_C, IF_S, IF_C, SRV_IP and CLI_IP all set in the
+# environment (bench/storm.sh passes its own), the script runs in those
+# namespaces over that veth (IF_S holding SRV_IP, IF_C CLI_IP, transmit
+# checksum offload already off): it creates, deletes and reconfigures nothing
+# there, stops only the processes it started (the servers, by pid, with their
+# children), and removes an XDP program a killed Stampede left on IF_S. Nothing
+# else may run in the server namespace meanwhile (a server holding port 67
+# there would answer instead). Without them everything happens in two network
+# namespaces this script creates (prefix db<pid>, 10.81.0.0/24 only inside
+# them) and removes on exit, including on failure or Ctrl-C.
 #
 # Environment (all optional):
 #   OUT=/tmp/dhcp_bench.md     Markdown report
@@ -39,28 +46,59 @@ RATES="${RATES:-1000 2000 5000 10000 20000 50000 100000 200000}"
 PERIOD="${PERIOD:-5}"
 CLIENT_CPU="${CLIENT_CPU:-0}"
 PERFDHCP=/usr/sbin/perfdhcp
-SRV_IP=10.81.0.1
-CLI_IP=10.81.0.2
 VENDOR_CLASS="PXEClient:Arch:00000:UNDI:002001"
 
-P="db$$"
-P="${P:0:11}"
-NS_S="${P}s"
-NS_C="${P}c"
-IF_S="${P}s0"
-IF_C="${P}c0"
+log() { printf '[dhcp_bench] %s\n' "$*" >&2; }
+die() { log "error: $*"; exit 1; }
+
+n_set=0
+for v in NS_S NS_C IF_S IF_C SRV_IP CLI_IP; do [[ -n "${!v:-}" ]] && n_set=$((n_set + 1)); done
+if ((n_set == 6)); then
+    REUSE=1
+elif ((n_set == 0)); then
+    REUSE=0
+    SRV_IP=10.81.0.1
+    CLI_IP=10.81.0.2
+    P="db$$"
+    P="${P:0:11}"
+    NS_S="${P}s"
+    NS_C="${P}c"
+    IF_S="${P}s0"
+    IF_C="${P}c0"
+else
+    die "set all of NS_S NS_C IF_S IF_C SRV_IP CLI_IP (to reuse a topology) or none"
+fi
 
 WORK=""
 SERVER_PID=""
 CMD=()
 CLEANED=0
-
-log() { printf '[dhcp_bench] %s\n' "$*" >&2; }
-die() { log "error: $*"; exit 1; }
+XDP_S0=""
 [[ $EUID -eq 0 ]] || die "run as root"
 
 ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
-kill_ns_procs() {   # only processes this script started can be in its namespaces
+xdp_attached() { ip -n "$1" -j link show "$2" 2>/dev/null | python3 -c 'import json,sys; print(1 if "xdp" in json.load(sys.stdin)[0] else 0)' 2>/dev/null || echo 0; }
+descendants() {   # pids of every descendant of $1
+    local c
+    for c in $(pgrep -P "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done
+}
+kill_tree() {   # $1 and its descendants: TERM, then KILL after 10 s
+    local pid="$1" kids i
+    kids="$(descendants "$pid")"
+    kill -TERM "$pid" 2>/dev/null || true
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    [[ -n "$kids" ]] || return 0
+    for ((i = 0; i < 30; i++)); do
+        # shellcheck disable=SC2086
+        kill -0 $kids 2>/dev/null || return 0
+        sleep 0.1
+    done
+    # shellcheck disable=SC2086
+    kill -KILL $kids 2>/dev/null || true
+}
+kill_ns_procs() {   # only processes this script started can be in its own namespaces
     local ns="$1" pids i
     ns_exists "$ns" || return 0
     pids="$(ip netns pids "$ns" 2>/dev/null || true)"
@@ -80,12 +118,23 @@ cleanup() {
     [[ $CLEANED -eq 1 ]] && return 0
     CLEANED=1
     set +e
-    [[ -n "$SERVER_PID" ]] && kill -TERM "$SERVER_PID" 2>/dev/null
-    kill_ns_procs "$NS_C"
-    kill_ns_procs "$NS_S"
-    [[ -n "$SERVER_PID" ]] && wait "$SERVER_PID" 2>/dev/null
-    ns_exists "$NS_S" && ip netns del "$NS_S"
-    ns_exists "$NS_C" && ip netns del "$NS_C"
+    if [[ $REUSE -eq 1 ]]; then
+        [[ -n "$SERVER_PID" ]] && kill_tree "$SERVER_PID"
+        SERVER_PID=""
+        rm -f /run/stampede/"$IF_S".lock
+        # A Stampede dataplane that had to be killed leaves its XDP program.
+        if [[ "$XDP_S0" == 0 && "$(xdp_attached "$NS_S" "$IF_S")" == 1 ]]; then
+            ip -n "$NS_S" link set dev "$IF_S" xdpdrv off 2>/dev/null
+            ip -n "$NS_S" link set dev "$IF_S" xdpgeneric off 2>/dev/null
+        fi
+    else
+        [[ -n "$SERVER_PID" ]] && kill -TERM "$SERVER_PID" 2>/dev/null
+        kill_ns_procs "$NS_C"
+        kill_ns_procs "$NS_S"
+        [[ -n "$SERVER_PID" ]] && wait "$SERVER_PID" 2>/dev/null
+        ns_exists "$NS_S" && ip netns del "$NS_S"
+        ns_exists "$NS_C" && ip netns del "$NS_C"
+    fi
     if [[ -n "$WORK" && -d "$WORK" ]]; then
         if [[ "${KEEP_TMP:-0}" == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
     fi
@@ -107,6 +156,14 @@ if [[ ! -x "$DR" ]]; then
 fi
 
 # --- topology ----------------------------------------------------------------
+if [[ $REUSE -eq 1 ]]; then
+    ns_exists "$NS_S" && ns_exists "$NS_C" || die "namespace $NS_S or $NS_C does not exist"
+    ip -n "$NS_S" -4 addr show dev "$IF_S" 2>/dev/null | grep -q "inet $SRV_IP/" || die "$IF_S in $NS_S does not hold $SRV_IP"
+    ip -n "$NS_C" -4 addr show dev "$IF_C" 2>/dev/null | grep -q "inet $CLI_IP/" || die "$IF_C in $NS_C does not hold $CLI_IP"
+    XDP_S0="$(xdp_attached "$NS_S" "$IF_S")"
+    [[ -z "$(ip netns pids "$NS_S")" ]] || log "warning: processes are running in $NS_S; they may skew or answer instead"
+    log "reusing $NS_S/$IF_S ($SRV_IP) and $NS_C/$IF_C ($CLI_IP)"
+else
 ip netns add "$NS_S"
 ip netns add "$NS_C"
 ip link add "$IF_S" type veth peer name "$IF_C"
@@ -124,6 +181,7 @@ ip -n "$NS_C" link set "$IF_C" mtu 1500 up
 # verifies checksums as on a real wire, so both sides finish them in software.
 ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null
 ip netns exec "$NS_S" ethtool -K "$IF_S" tx off >/dev/null
+fi
 
 ROOT="$WORK/root"
 mkdir -p "$ROOT" "$WORK/res"
@@ -216,6 +274,13 @@ EOF
 stop_server() {
     local i
     [[ -n "$SERVER_PID" ]] || return 0
+    if [[ $REUSE -eq 1 ]]; then
+        # By pid: the server and its children (Stampede's dataplane), listed first.
+        kill_tree "$SERVER_PID"
+        rm -f /run/stampede/"$IF_S".lock
+        SERVER_PID=""
+        return 0
+    fi
     kill -TERM "$SERVER_PID" 2>/dev/null || true
     for ((i = 0; i < 100; i++)); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$SERVER_PID" 2>/dev/null || true
@@ -305,9 +370,9 @@ done
 # --- report --------------------------------------------------------------------
 PERF_CMD="ip netns exec $NS_C taskset -c $CLIENT_CPU $PERFDHCP ${PERF_OPTS[*]} -r RATE -p $PERIOD -W 500000 $SRV_IP"
 RATE_CMD="ip netns exec $NS_C taskset -c $CLIENT_CPU build/bench/dhcp-rate --server $SRV_IP --bind $CLI_IP --rate RATE --duration $PERIOD --clients 65000 --wait-ms 500"
-python3 - "$WORK" "$OUT" "$SERVERS" "$PERF_RATES" "$RATES" "$PERF_CMD" "$RATE_CMD" "$PERIOD" <<'PY'
+python3 - "$WORK" "$OUT" "$SERVERS" "$PERF_RATES" "$RATES" "$PERF_CMD" "$RATE_CMD" "$PERIOD" "$SRV_IP" "$CLI_IP" "$REUSE" <<'PY'
 import json, os, sys
-work, out, servers, prates, rates, perf_cmd, rate_cmd, period = sys.argv[1:9]
+work, out, servers, prates, rates, perf_cmd, rate_cmd, period, srv_ip, cli_ip, reuse = sys.argv[1:12]
 servers = servers.split(); prates = [int(x) for x in prates.split()]; rates = [int(x) for x in rates.split()]
 res = os.path.join(work, "res")
 def load(name):
@@ -329,9 +394,10 @@ machine = open(os.path.join(work, "machine.txt")).read().strip().splitlines()
 L = ["## proxyDHCP: PXE DISCOVERs answered per second", ""]
 L.append("Machine and versions: " + "; ".join(machine) + ".")
 L.append("")
-L.append("Topology: two network namespaces joined by a veth pair (MTU 1500), server at 10.81.0.1, "
-         "load client at 10.81.0.2 pinned to core 0. Both clients act as a DHCP relay: every "
-         "DISCOVER carries giaddr = 10.81.0.2 and hops 1 and is sent from port 67 to the server's "
+L.append("Topology: two network namespaces joined by a veth pair (MTU 1500"
+         + ("; the caller's, from NS_S/NS_C/IF_S/IF_C in the environment, as bench/storm.sh passes its own" if reuse == "1" else "") + f"), server at {srv_ip}, "
+         f"load client at {cli_ip} pinned to core 0. Both clients act as a DHCP relay: every "
+         f"DISCOVER carries giaddr = {cli_ip} and hops 1 and is sent from port 67 to the server's "
          "port 67; servers answer the relay at giaddr:67. (perfdhcp always works this way for DHCPv4, "
          "even with `-l IF`: then it broadcasts to 255.255.255.255:67, still with giaddr set, and the "
          "answers still come back unicast to giaddr:67.) DISCOVERs carry PXE firmware's options: 60 "
@@ -347,7 +413,7 @@ for s in servers:
         L.append(f"{s}: {c}")
 L.append("```")
 L.append("")
-L.append("Stampede's configuration: `interface`, `address: 10.81.0.1`, TFTP/HTTP root with "
+L.append(f"Stampede's configuration: `interface`, `address: {srv_ip}`, TFTP/HTTP root with "
          "`undionly.kpxe` and `ipxe.efi`, `proxydhcp.boot_files` bios/efi-x64 (its BIOS answer: "
          "boot file + option 43 discovery control 8). dnsmasq's answer is its PXE menu (option 43 "
          "with boot servers and a menu item), as `pxe-service` produces. `dnsmasq-quiet` adds "

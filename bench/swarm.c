@@ -111,6 +111,7 @@ struct opts {
 	uint64_t dhcp_timeout_ns, tftp_timeout_ns;
 	uint32_t dhcp_retries, tftp_retries;
 	long http_timeout_ms;
+	int http_rcvbuf;
 	uint64_t duration_limit_ns;
 	const char *json, *csv, *timeline;
 };
@@ -808,7 +809,8 @@ static void usage(FILE *f)
 		"  --file NAME                 --mode tftp: the file to read\n"
 		"  --url URL                   --mode http: a URL to GET (repeat: fetched in order)\n"
 		"  --dhcp-timeout-ms T (1000) --dhcp-retries R (4)  DISCOVER/REQUEST resent after T, 2T, 4T...\n"
-		"  --tftp-timeout-ms T (1000) --tftp-retries R (8)  --http-timeout-ms T (60000)\n"
+		"  --tftp-timeout-ms T (1000) --tftp-retries R (8)  --http-timeout-ms T (120000)\n"
+		"  --http-rcvbuf BYTES (262144) each connection's SO_RCVBUF, bounded as firmware's is (0: kernel's)\n"
 		"  --duration-limit S (300)    stop and count the unfinished as failed\n"
 		"  --json FILE --csv FILE --timeline FILE           results (see bench/swarm_plot.sh)\n");
 }
@@ -842,6 +844,7 @@ static int parse_options(int argc, char **argv)
 		{ "dhcp-retries", required_argument, 0, 2 },   { "tftp-timeout-ms", required_argument, 0, 3 },
 		{ "tftp-retries", required_argument, 0, 4 },   { "http-timeout-ms", required_argument, 0, 5 },
 		{ "duration-limit", required_argument, 0, 6 }, { "json", required_argument, 0, 'j' },
+		{ "http-rcvbuf", required_argument, 0, 7 },
 		{ "csv", required_argument, 0, 'c' },          { "timeline", required_argument, 0, 't' },
 		{ "help", no_argument, 0, 'h' },               { 0, 0, 0, 0 },
 	};
@@ -855,7 +858,8 @@ static int parse_options(int argc, char **argv)
 	O.dhcp_retries = 4;
 	O.tftp_timeout_ns = 1000000000ull;
 	O.tftp_retries = 8;
-	O.http_timeout_ms = 60000;
+	O.http_timeout_ms = 120000;
+	O.http_rcvbuf = 256 * 1024;
 	O.duration_limit_ns = 300 * 1000000000ull;
 	memcpy(O.mac_base, (uint8_t[]){ 0x02, 0x5b, 0, 0, 0, 0 }, 6);
 	while ((opt = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
@@ -941,6 +945,11 @@ static int parse_options(int argc, char **argv)
 			if (!bench_parse_u64(optarg, 1, 3600000, &v))
 				goto bad;
 			O.http_timeout_ms = (long)v;
+			break;
+		case 7:
+			if (!bench_parse_u64(optarg, 0, 64 << 20, &v))
+				goto bad;
+			O.http_rcvbuf = (int)v;
 			break;
 		case 6:
 			if (!bench_parse_u64(optarg, 1, 86400, &v))
@@ -1087,7 +1096,8 @@ int main(int argc, char **argv)
 	epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	if (epoll_fd < 0 || open_dhcp_socket() != 0 || (O.xdp && open_xsk() != 0))
 		return 1;
-	if (!(H = swarm_http_create(epoll_fd, EV(EV_HTTP, 0), O.http_timeout_ms, on_http_done, err, sizeof(err)))) {
+	if (!(H = swarm_http_create(epoll_fd, EV(EV_HTTP, 0), O.http_timeout_ms, O.http_rcvbuf, on_http_done, err,
+					sizeof(err)))) {
 		fprintf(stderr, "swarm: %s\n", err);
 		return 1;
 	}

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 
 #include "bench_util.h"
 
@@ -20,7 +21,20 @@ struct swarm_http {
 	uint64_t timer_due_ns; /* 0: no timer */
 	uint64_t bytes;
 	int running;
+	int rcvbuf;
 };
+
+/* CURLOPT_SOCKOPTFUNCTION: a bounded receive buffer per connection, as firmware
+ * has; a thousand connections with the kernel's autotuned buffers would push
+ * the client's TCP memory into pressure and measure that instead. */
+static int on_sockopt(void *userp, curl_socket_t fd, curlsocktype purpose)
+{
+	struct swarm_http *h = userp;
+
+	if (purpose == CURLSOCKTYPE_IPCXN && h->rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &h->rcvbuf, sizeof(h->rcvbuf));
+	return CURL_SOCKOPT_OK;
+}
 
 /* CURLMOPT_SOCKETFUNCTION: libcurl says which events it wants on a socket. */
 static int on_socket(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
@@ -79,8 +93,8 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 	return n;
 }
 
-struct swarm_http *swarm_http_create(int epoll_fd, uint64_t epoll_tag, long timeout_ms, swarm_http_done_fn done,
-				     char *err, size_t err_len)
+struct swarm_http *swarm_http_create(int epoll_fd, uint64_t epoll_tag, long timeout_ms, int rcvbuf,
+				     swarm_http_done_fn done, char *err, size_t err_len)
 {
 	struct swarm_http *h;
 
@@ -97,6 +111,7 @@ struct swarm_http *swarm_http_create(int epoll_fd, uint64_t epoll_tag, long time
 	h->epoll_fd = epoll_fd;
 	h->epoll_tag = epoll_tag;
 	h->timeout_ms = timeout_ms;
+	h->rcvbuf = rcvbuf;
 	h->done = done;
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETFUNCTION, on_socket);
 	curl_multi_setopt(h->multi, CURLMOPT_SOCKETDATA, h);
@@ -152,6 +167,8 @@ int swarm_http_start(struct swarm_http *h, struct swarm_http_get *get, const cha
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(e, CURLOPT_BUFFERSIZE, 256L * 1024);
 	curl_easy_setopt(e, CURLOPT_TCP_NODELAY, 1L);
+	curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
+	curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, h);
 	get->http = h;
 	get->done = get->ok = false;
 	get->bytes = 0;

@@ -39,9 +39,9 @@ struct swarm_http_get {
 typedef void (*swarm_http_done_fn)(struct swarm_http_get *get, uint64_t now_ns);
 
 /* epoll_tag is or-ed into the epoll data of every socket libcurl hands us;
- * the socket is in the low 32 bits. */
-struct swarm_http *swarm_http_create(int epoll_fd, uint64_t epoll_tag, long timeout_ms, swarm_http_done_fn done,
-				     char *err, size_t err_len);
+ * the socket is in the low 32 bits. rcvbuf > 0 sets SO_RCVBUF on each connection. */
+struct swarm_http *swarm_http_create(int epoll_fd, uint64_t epoll_tag, long timeout_ms, int rcvbuf,
+				     swarm_http_done_fn done, char *err, size_t err_len);
 void swarm_http_destroy(struct swarm_http *h);
 /* Starts GET url; 0, or -1 with get->reason set (and get->done). */
 int swarm_http_start(struct swarm_http *h, struct swarm_http_get *get, const char *url);

@@ -6,6 +6,7 @@
  *   trivial-responder [--addr A.B.C.D] [--size BYTES | --file PATH]
  *                     [--boot-file NAME] [--dump PATH] [--max-windowsize N]
  *                     [--dhcp-port 67] [--pxe-port 4011] [--tftp-port 69]
+ *                     [--rto-ms 1000] [--xdp IFACE --peer A.B.C.D [--xdp-prog FILE]]
  *
  * DHCP (UDP 67, bound to 0.0.0.0 so broadcasts arrive): every DISCOVER gets a
  * canned proxy OFFER: op 2, same xid/flags/chaddr/giaddr, yiaddr 0, siaddr =
@@ -25,14 +26,31 @@
  * away without options. Then windows of DATA: each ACK of block n sends blocks
  * n+1 .. n+windowsize (one sendmmsg, header and payload as two iovecs pointing
  * into the image: no copy in user space). Block numbers roll over past 65535.
- * A transfer that heard nothing for 1 s resends its window; after 10 silent
- * seconds it is dropped. WRQ is refused with error 4.
+ * A duplicate ACK is ignored (no Sorcerer's Apprentice); a transfer that
+ * heard nothing for --rto-ms (default 1 s) after its window went out resends
+ * the window; after 10 silent seconds it is dropped. WRQ is refused with
+ * error 4.
  *
  * One thread, epoll, recvmmsg/sendmmsg in batches of 32.
  *
+ * --xdp IFACE --peer A.B.C.D: TFTP through AF_XDP instead (bench/xsk_transport.c,
+ * Stampede's XDP program, copy mode on a veth), the way Stampede's dataplane
+ * sends, so that a load client's ceiling is not capped by the kernel's UDP
+ * transmit path: UDP to --addr port 69 and 70..3999 (the session ports, one
+ * per transfer) from the load client at --peer (one address; any ports) comes
+ * to the AF_XDP socket on IFACE; each block is copied with its header into a
+ * UMEM frame (checksums computed per frame). Transfers with a window to send
+ * wait in a queue served in turn, 16 datagrams each, while the TX ring has
+ * room, and the kernel is kicked until it has sent them all (as DPDK's
+ * net_af_xdp does); what does not fit waits for the next round, so nothing is
+ * dropped on the sending side. DHCP stays on kernel
+ * sockets. IFACE's threaded-NAPI setting is left as it was (the transport
+ * turns it on; it is put back right away) and restored to off on exit.
+ * At most 3929 concurrent transfers in this mode.
+ *
  * Limits: at most 4096 concurrent transfers (more RRQs get error 3); no
  * per-client limits, no access control, no retransmission finesse (a lost
- * DATA costs its transfer a 1 s timeout); 4011 and 67 answers carry no boot
+ * last DATA of a window costs its transfer an --rto-ms timeout); 4011 and 67 answers carry no boot
  * server menu; options other than blksize/tsize/windowsize are ignored; the
  * ACK of the last block closes the transfer (no dallying); IPv4 only.
  */
@@ -58,6 +76,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "self_path.h"
+#include "xsk_transport.h"
+
 #define BATCH 32
 #define MAX_SESSIONS 4096
 #define MAX_BLKSIZE 1468
@@ -68,11 +89,17 @@ static uint64_t image_size;
 static struct in_addr srv_addr;
 static const char *boot_file = "boot.img";
 static unsigned max_window = 64;
+static unsigned rto_ms = 1000;
+static unsigned long long st_dup_ack;
 static volatile sig_atomic_t stop;
 static int epfd;
 
 struct session {
-	int fd;
+	int fd;            /* kernel socket mode; -1 with --xdp */
+	uint16_t port;     /* --xdp: our port for this transfer (XDP_SESSION_LO + slot) */
+	uint16_t cport;    /* --xdp: the client's port */
+	uint64_t next, wend; /* --xdp: blocks next..wend still to send (0: the OACK) */
+	int queued;        /* --xdp: in the send queue */
 	unsigned blksize, window;
 	uint64_t nblocks;  /* DATA blocks in the transfer (the last one short) */
 	uint64_t acked;    /* highest block acknowledged (0 = OACK or nothing yet) */
@@ -82,7 +109,20 @@ struct session {
 	uint64_t last_heard_ms, last_sent_ms;
 };
 static struct session *sessions[MAX_SESSIONS];
+/* --xdp: the transport, and the transfer of each session port. */
+#define XDP_SESSION_LO 70
+#define XDP_SESSION_HI 3999 /* below 4011 (PXE), which stays with the kernel */
+static struct xsk_transport *xt;
+static struct in_addr peer_addr;
+static struct session *slots[XDP_SESSION_HI - XDP_SESSION_LO + 1];
+static unsigned slot_next;
+/* --xdp: transfers with blocks to send, served in turn while the TX ring has room. */
+#define QCAP (XDP_SESSION_HI - XDP_SESSION_LO + 2)
+static struct session *sendq[QCAP];
+static unsigned q_head, q_len;
+static int tx_busy; /* frames left in the TX ring after the last kicks */
 static unsigned nsessions;
+static unsigned long long st_resend;
 static unsigned long long st_discover, st_offer, st_ack, st_rrq, st_done, st_timeout;
 
 static uint64_t now_ms(void)
@@ -275,6 +315,8 @@ static void serve_dhcp(int fd, int from_4011)
 
 /* ---- TFTP --------------------------------------------------------------- */
 
+static void dequeue(struct session *s);
+
 static void session_free(struct session *s)
 {
 	for (unsigned i = 0; i < nsessions; i++)
@@ -282,15 +324,125 @@ static void session_free(struct session *s)
 			sessions[i] = sessions[--nsessions];
 			break;
 		}
-	epoll_ctl(epfd, EPOLL_CTL_DEL, s->fd, NULL);
-	close(s->fd);
+	if (s->fd >= 0) {
+		epoll_ctl(epfd, EPOLL_CTL_DEL, s->fd, NULL);
+		close(s->fd);
+	} else if (xt) {
+		slots[s->port - XDP_SESSION_LO] = NULL;
+		if (s->queued)
+			dequeue(s);
+	}
 	free(s);
+}
+
+/* --xdp: kicks the kernel until it has sent everything queued, as DPDK's
+ * net_af_xdp does (kick_tx): a copy-mode kick sends a bounded batch (32 frames
+ * by default) and answers EAGAIN while more are waiting. 0 when the TX ring is
+ * empty, -1 if frames are still queued after 256 kicks (the veth is pushing
+ * back); completed frames are reclaimed either way. */
+static int kick_all(void)
+{
+	int r = -1;
+	for (int i = 0; i < 256; i++) {
+		if (sendto(xsk_transport_fd(xt), NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0) {
+			r = 0;
+			break;
+		}
+		if (errno != EAGAIN && errno != EBUSY && errno != EINTR)
+			break;
+	}
+	xsk_transport_flush(xt);
+	return r;
+}
+
+/* --xdp: one datagram from sport to the peer's dport; 0, or -ENOBUFS with the TX ring full. */
+static int xsend(uint16_t sport, uint16_t dport, const void *buf, size_t len)
+{
+	return xsk_transport_send(xt, sport, dport, buf, len);
+}
+
+static void enqueue(struct session *s)
+{
+	if (!s->queued && q_len < QCAP) {
+		sendq[(q_head + q_len++) % QCAP] = s;
+		s->queued = 1;
+	}
+}
+
+static void dequeue(struct session *s)
+{
+	for (unsigned i = 0; i < q_len; i++)
+		if (sendq[(q_head + i) % QCAP] == s) {
+			for (unsigned j = i; j + 1 < q_len; j++)
+				sendq[(q_head + j) % QCAP] = sendq[(q_head + j + 1) % QCAP];
+			q_len--;
+			break;
+		}
+	s->queued = 0;
+}
+
+/* --xdp: sends from the queued transfers, up to 16 datagrams per turn, until
+ * the queue is empty or the TX ring is full (then the kernel is kicked and the
+ * rest waits for the next round: no datagram is dropped here). */
+static void pump(void)
+{
+	static uint8_t buf[4 + MAX_BLKSIZE];
+	int full = 0;
+
+	if (!q_len && !tx_busy)
+		return;
+	while (q_len && !full) {
+		struct session *s = sendq[q_head];
+		for (unsigned k = 0; k < 16 && s->next <= s->wend; k++) {
+			int r;
+			if (s->next == 0) {
+				r = xsend(s->port, s->cport, s->oack_buf, s->oack_len);
+			} else {
+				uint64_t b = s->next, off = (b - 1) * s->blksize;
+				size_t len = off >= image_size ? 0
+								: (image_size - off < s->blksize ? image_size - off : s->blksize);
+				buf[0] = 0; buf[1] = 3; buf[2] = (uint8_t)(b >> 8); buf[3] = (uint8_t)b;
+				memcpy(buf + 4, image + (len ? off : 0), len);
+				r = xsend(s->port, s->cport, buf, 4 + len);
+			}
+			if (r < 0) {
+				full = 1;
+				break;
+			}
+			s->next++;
+		}
+		q_head = (q_head + 1) % QCAP;
+		q_len--;
+		if (s->next <= s->wend) { /* more to send: back of the queue */
+			sendq[(q_head + q_len++) % QCAP] = s;
+		} else {
+			s->queued = 0;
+			s->last_sent_ms = now_ms(); /* the timeout runs from the window's end */
+		}
+	}
+	tx_busy = kick_all() < 0;
+}
+
+/* --xdp: (re)start the window after acked (or the OACK). */
+static void session_send_xdp(struct session *s)
+{
+	if (s->oack) {
+		s->next = s->wend = 0;
+	} else {
+		s->next = s->acked + 1;
+		s->wend = s->acked + s->window < s->nblocks ? s->acked + s->window : s->nblocks;
+	}
+	enqueue(s);
 }
 
 /* Sends the OACK, or blocks acked+1 .. acked+window. */
 static void session_send(struct session *s)
 {
 	s->last_sent_ms = now_ms();
+	if (s->fd < 0) {
+		session_send_xdp(s);
+		return;
+	}
 	if (s->oack) {
 		send(s->fd, s->oack_buf, s->oack_len, 0);
 		return;
@@ -319,6 +471,10 @@ static void send_error(int fd, const struct sockaddr_in *to, uint16_t code, cons
 {
 	uint8_t b[128] = { 0, 5, (uint8_t)(code >> 8), (uint8_t)code };
 	size_t n = 4 + (size_t)snprintf((char *)b + 4, sizeof b - 4, "%s", msg) + 1;
+	if (fd < 0) { /* --xdp: from port 69 (dropped if the TX ring is full: the client retries) */
+		xsend(69, ntohs(to->sin_port), b, n);
+		return;
+	}
 	sendto(fd, b, n, 0, (const struct sockaddr *)to, sizeof *to);
 }
 
@@ -330,7 +486,7 @@ static void handle_rrq(int lfd, const uint8_t *p, size_t len, const struct socka
 		send_error(lfd, from, 4, "read-only server");
 		return;
 	}
-	if (nsessions >= MAX_SESSIONS) {
+	if (nsessions >= (xt ? sizeof slots / sizeof slots[0] : MAX_SESSIONS)) {
 		send_error(lfd, from, 3, "too many transfers");
 		return;
 	}
@@ -383,6 +539,22 @@ static void handle_rrq(int lfd, const uint8_t *p, size_t len, const struct socka
 	s->oack_len = o;
 	s->oack = o > 2;
 	s->nblocks = image_size / s->blksize + 1;
+	if (xt) {
+		unsigned nslots = sizeof slots / sizeof slots[0], k;
+		for (k = 0; k < nslots && slots[(slot_next + k) % nslots]; k++)
+			;
+		k = (slot_next + k) % nslots; /* a free one: nsessions < nslots */
+		slot_next = k + 1;
+		slots[k] = s;
+		s->fd = -1;
+		s->port = (uint16_t)(XDP_SESSION_LO + k);
+		s->cport = ntohs(from->sin_port);
+		sessions[nsessions++] = s;
+		s->last_heard_ms = now_ms();
+		st_rrq++;
+		session_send(s);
+		return;
+	}
 	s->fd = udp_socket(srv_addr.s_addr, 0, 0);
 	if (s->fd < 0 || connect(s->fd, (const struct sockaddr *)from, sizeof *from) < 0) {
 		if (s->fd >= 0)
@@ -421,22 +593,13 @@ static void serve_tftp_listen(int fd)
 	}
 }
 
-static void serve_session(struct session *s)
+/* ACKs (or an ERROR) for a transfer, n datagrams at once. */
+static void session_acks(struct session *s, const uint8_t *const *b, const size_t *blen, int n)
 {
-	uint8_t b[BATCH][64];
-	struct mmsghdr rm[BATCH];
-	struct iovec ri[BATCH];
-	for (int i = 0; i < BATCH; i++) {
-		ri[i] = (struct iovec){ b[i], sizeof b[i] };
-		rm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &ri[i], .msg_iovlen = 1 } };
-	}
-	int n = recvmmsg(s->fd, rm, BATCH, MSG_DONTWAIT, NULL);
-	if (n <= 0)
-		return;
 	uint64_t best = s->acked;
 	int any = 0;
 	for (int i = 0; i < n; i++) {
-		if (rm[i].msg_len < 4 || b[i][0] != 0)
+		if (blen[i] < 4 || b[i][0] != 0)
 			continue;
 		if (b[i][1] == 5) { /* ERROR from the client: give up */
 			session_free(s);
@@ -463,7 +626,11 @@ static void serve_session(struct session *s)
 	if (s->oack) {
 		s->oack = 0; /* ACK 0 (or anything) acknowledges the OACK */
 	} else if (best == s->acked) {
-		return; /* duplicate ACK: the timeout handles loss */
+		/* A duplicate ACK: the timeout handles loss. (Resending on it would
+		 * be the Sorcerer's Apprentice: a duplicated window makes the client
+		 * re-ACK its end, which would duplicate the next one, and so on.) */
+		st_dup_ack++;
+		return;
 	}
 	s->acked = best;
 	if (s->acked >= s->nblocks) {
@@ -472,6 +639,43 @@ static void serve_session(struct session *s)
 		return;
 	}
 	session_send(s);
+}
+
+static void serve_session(struct session *s)
+{
+	uint8_t b[BATCH][64];
+	const uint8_t *bp[BATCH];
+	size_t bl[BATCH];
+	struct mmsghdr rm[BATCH];
+	struct iovec ri[BATCH];
+	for (int i = 0; i < BATCH; i++) {
+		ri[i] = (struct iovec){ b[i], sizeof b[i] };
+		rm[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &ri[i], .msg_iovlen = 1 } };
+	}
+	int n = recvmmsg(s->fd, rm, BATCH, MSG_DONTWAIT, NULL);
+	if (n <= 0)
+		return;
+	for (int i = 0; i < n; i++) {
+		bp[i] = b[i];
+		bl[i] = rm[i].msg_len;
+	}
+	session_acks(s, bp, bl, n);
+}
+
+/* --xdp: a datagram from the peer to port 69 or a session port. */
+static void xdp_deliver(void *ctx, uint16_t dst_port, uint16_t src_port, const uint8_t *payload, size_t len)
+{
+	(void)ctx;
+	if (dst_port == 69) {
+		struct sockaddr_in from = { .sin_family = AF_INET, .sin_port = htons(src_port), .sin_addr = peer_addr };
+		handle_rrq(-1, payload, len, &from);
+		return;
+	}
+	if (dst_port < XDP_SESSION_LO || dst_port > XDP_SESSION_HI)
+		return;
+	struct session *s = slots[dst_port - XDP_SESSION_LO];
+	if (s && s->cport == src_port)
+		session_acks(s, &payload, &len, 1);
 }
 
 static void tick(void)
@@ -484,8 +688,10 @@ static void tick(void)
 			session_free(s); /* sessions[i] is now another one */
 			continue;
 		}
-		if (t - s->last_sent_ms >= 1000)
+		if (!s->queued && t - s->last_sent_ms >= rto_ms) {
+			st_resend++;
 			session_send(s);
+		}
 		i++;
 	}
 }
@@ -496,19 +702,19 @@ static void usage(void)
 {
 	fprintf(stderr, "usage: trivial-responder [--addr A.B.C.D] [--size BYTES | --file PATH] [--boot-file NAME]\n"
 			"                         [--dump PATH] [--max-windowsize N] [--dhcp-port N] [--pxe-port N]\n"
-			"                         [--tftp-port N]\n");
+			"                         [--tftp-port N] [--rto-ms MS] [--xdp IFACE --peer A.B.C.D [--xdp-prog FILE]]\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	const char *addr = "0.0.0.0", *file = NULL, *dump = NULL;
+	const char *addr = "0.0.0.0", *file = NULL, *dump = NULL, *xdp_if = NULL, *peer = NULL, *xdp_prog = NULL;
 	uint64_t size = 1 << 20;
 	unsigned dhcp_port = 67, pxe_port = 4011, tftp_port = 69;
 	static const struct option lo[] = {
 		{ "addr", 1, 0, 'a' }, { "size", 1, 0, 's' }, { "file", 1, 0, 'f' }, { "boot-file", 1, 0, 'b' },
 		{ "dump", 1, 0, 'd' }, { "max-windowsize", 1, 0, 'w' }, { "dhcp-port", 1, 0, 'D' },
-		{ "pxe-port", 1, 0, 'P' }, { "tftp-port", 1, 0, 'T' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
+		{ "pxe-port", 1, 0, 'P' }, { "tftp-port", 1, 0, 'T' }, { "rto-ms", 1, 0, 'R' }, { "xdp", 1, 0, 'X' }, { "peer", 1, 0, 'E' }, { "xdp-prog", 1, 0, 'G' }, { "help", 0, 0, 'h' }, { 0, 0, 0, 0 }
 	};
 	int o;
 	while ((o = getopt_long(argc, argv, "", lo, NULL)) != -1) {
@@ -522,10 +728,15 @@ int main(int argc, char **argv)
 		case 'D': dhcp_port = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'P': pxe_port = (unsigned)strtoul(optarg, NULL, 0); break;
 		case 'T': tftp_port = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'R': rto_ms = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'X': xdp_if = optarg; break;
+		case 'E': peer = optarg; break;
+		case 'G': xdp_prog = optarg; break;
 		default: usage();
 		}
 	}
-	if (inet_pton(AF_INET, addr, &srv_addr) != 1 || max_window < 1 || max_window > MAX_WINDOW_LIMIT)
+	if (inet_pton(AF_INET, addr, &srv_addr) != 1 || max_window < 1 || max_window > MAX_WINDOW_LIMIT ||
+	    rto_ms < 1 || rto_ms > 60000 || (xdp_if && (!peer || inet_pton(AF_INET, peer, &peer_addr) != 1)))
 		usage();
 	if (file) {
 		int fd = open(file, O_RDONLY);
@@ -578,12 +789,58 @@ int main(int argc, char **argv)
 	ev.data.ptr = &tag_d; epoll_ctl(epfd, EPOLL_CTL_ADD, dfd, &ev);
 	ev.data.ptr = &tag_p; epoll_ctl(epfd, EPOLL_CTL_ADD, pfd, &ev);
 	ev.data.ptr = &tag_t; epoll_ctl(epfd, EPOLL_CTL_ADD, tfd, &ev);
-	fprintf(stderr, "trivial-responder: %s, image %llu bytes, DHCP :%u/:%u, TFTP :%u\n", addr,
-		(unsigned long long)image_size, dhcp_port, pxe_port, tftp_port);
+	static int tag_x;
+	if (xdp_if) {
+		char err[256], path[4096], thr[8] = "", tpath[300];
+		if (!xdp_prog)
+			xdp_prog = self_sibling_path("../bpf/stampede_xdp.bpf.o", path, sizeof path) == 0
+					   ? path : "build/bpf/stampede_xdp.bpf.o";
+		if (tftp_port != 69) {
+			fprintf(stderr, "trivial-responder: --xdp serves TFTP on port 69 only\n");
+			return 2;
+		}
+		snprintf(tpath, sizeof tpath, "/sys/class/net/%s/threaded", xdp_if);
+		FILE *f = fopen(tpath, "r");
+		if (f) {
+			if (!fgets(thr, sizeof thr, f))
+				thr[0] = '\0';
+			fclose(f);
+		}
+		if (xsk_transport_open(&xt, xdp_if, xdp_prog, peer_addr.s_addr, 69, XDP_SESSION_HI, true, err,
+				       sizeof err) < 0) {
+			fprintf(stderr, "trivial-responder: --xdp %s: %s\n", xdp_if, err);
+			return 1;
+		}
+		/* The transport turned threaded NAPI on for its own receive; Stampede's
+		 * dataplane does not, so put it back. */
+		if (thr[0] && (f = fopen(tpath, "w"))) {
+			fputs(thr, f);
+			fclose(f);
+		}
+		ev.data.ptr = &tag_x;
+		epoll_ctl(epfd, EPOLL_CTL_ADD, xsk_transport_fd(xt), &ev);
+	}
+	fprintf(stderr, "trivial-responder: %s, image %llu bytes, DHCP :%u/:%u, TFTP :%u%s%s\n", addr,
+		(unsigned long long)image_size, dhcp_port, pxe_port, tftp_port, xdp_if ? " through AF_XDP on " : "",
+		xdp_if ? xdp_if : "");
+	/* The retransmission check runs every 100 ms, or every rto/2 for a short rto. */
+	unsigned tick_ms = rto_ms < 200 ? (rto_ms / 2 ? rto_ms / 2 : 1) : 100;
 	uint64_t last_tick = now_ms();
 	while (!stop) {
 		struct epoll_event evs[64];
-		int n = epoll_wait(epfd, evs, 64, 100);
+		int busy = 0;
+		if (xt) {
+			/* Drain the AF_XDP socket first; do not sleep while it is busy. */
+			for (int round = 0; round < 16; round++) {
+				unsigned got = xsk_transport_receive(xt, 64, xdp_deliver, NULL);
+				if (got < 64)
+					break;
+				busy = 1;
+			}
+			pump();
+			busy |= q_len > 0 || tx_busy;
+		}
+		int n = epoll_wait(epfd, evs, 64, busy ? 0 : (int)tick_ms);
 		if (n < 0 && errno != EINTR)
 			break;
 		for (int i = 0; i < n; i++) {
@@ -594,15 +851,22 @@ int main(int argc, char **argv)
 				serve_dhcp(pfd, 1);
 			else if (p == &tag_t)
 				serve_tftp_listen(tfd);
+			else if (p == &tag_x)
+				; /* drained at the top of the loop */
 			else
 				serve_session(p);
 		}
-		if (now_ms() - last_tick >= 100) {
+		if (now_ms() - last_tick >= tick_ms) {
 			tick();
 			last_tick = now_ms();
 		}
 	}
-	fprintf(stderr, "trivial-responder: %llu DISCOVERs, %llu offers, %llu acks, %llu RRQs, %llu transfers done, %llu timed out\n",
-		st_discover, st_offer, st_ack, st_rrq, st_done, st_timeout);
+	if (xt) {
+		xsk_transport_print_stats(xt, stderr);
+		xsk_transport_close(xt);
+	}
+	fprintf(stderr, "trivial-responder: %llu DISCOVERs, %llu offers, %llu acks, %llu RRQs, %llu transfers done, "
+			"%llu timed out, %llu duplicate ACKs, %llu windows resent on a timeout\n",
+		st_discover, st_offer, st_ack, st_rrq, st_done, st_timeout, st_dup_ack, st_resend);
 	return 0;
 }

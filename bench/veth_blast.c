@@ -4,7 +4,8 @@
  * The kernel has no pktgen here (CONFIG_NET_PKTGEN unset), hence this.
  *
  *   veth-blast --iface IF --dst-mac MAC --src-ip A --dst-ip B --payload N
- *              --duration S [--mode packet|udp] [--batch N]
+ *              --duration S [--mode packet|udp|xsk] [--batch N]
+ *   veth-blast --mode xsk-rx --iface IF --src-ip A --duration S [--dst-port P]
  *
  * --mode packet (default): an AF_PACKET socket bound to IF with
  *   PACKET_QDISC_BYPASS, prebuilt Ethernet/IPv4/UDP frames (checksums
@@ -12,15 +13,36 @@
  *   space to hand frames to the veth driver without AF_XDP.
  * --mode udp: a UDP socket, sendmmsg of N-byte datagrams to B:9 (the kernel's
  *   UDP/IP path, as a socket server would pay it).
+ * --mode xsk: the path Stampede's dataplane transmits on (DPDK's net_af_xdp
+ *   PMD, copy mode on a veth): an AF_XDP socket on IF opened through
+ *   bench/xsk_transport.c (it attaches bpf/stampede_xdp.bpf.o to IF, resolves
+ *   B's MAC through ARP, and sets IF's NAPI threaded, pinned to this thread's
+ *   CPUs, until it closes), N-byte datagrams from --src-port (12345) to
+ *   B:--dst-port (20000), queued --batch at a time, then kicked until the
+ *   kernel has taken them (a copy-mode kick sends at most 32 and answers
+ *   EAGAIN while more wait; DPDK's net_af_xdp loops the same way), as fast
+ *   as the TX ring takes them. Each frame's headers and checksums are
+ *   built and its payload copied into the UMEM as it is queued, as
+ *   xsk_transport_send does for the load clients. --dst-mac and --src-ip are
+ *   not used (IF's own address is the source).
+ * --mode xsk-rx: the benchmark client's receive path (bench/xsk_transport.c on
+ *   IF, as `swarm --xdp` uses it, UDP checksums verified): counts the
+ *   datagrams from --src-ip A to IF's address, port --dst-port, and their
+ *   bytes. It prints "veth-blast: receiving" on stderr once the socket is
+ *   bound, waits (poll) when nothing is there, stops --idle-ms (500) after the
+ *   last datagram or after --duration S, and reports the rate between the
+ *   first and the last datagram.
  * Payload N = 1472 gives 1514-byte frames (MTU 1500); N = 18 gives 60-byte
  * frames, the Ethernet minimum without FCS.
- * Output: one JSON line: frames sent, seconds, frames/s, frame bytes/s.
+ * Output: one JSON line: frames sent (or received), seconds, frames/s, frame
+ * bytes/s.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
 #endif
 #include <arpa/inet.h>
 #include <errno.h>
+#include <poll.h>
 #include <getopt.h>
 #include <linux/if_packet.h>
 #include <net/ethernet.h>
@@ -34,6 +56,11 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
+
+#include <linux/if_xdp.h>
+
+#include "self_path.h"
+#include "xsk_transport.h"
 
 #define MAX_BATCH 256
 
@@ -59,18 +86,149 @@ static uint16_t csum(const void *p, size_t n, uint32_t sum)
 static void usage(void)
 {
 	fprintf(stderr, "usage: veth-blast --iface IF --dst-mac MAC --src-ip A --dst-ip B --payload N --duration S\n"
-			"                  [--mode packet|udp] [--batch N]\n");
+			"                  [--mode packet|udp|xsk] [--batch N] [--src-port P] [--dst-port P]\n"
+			"                  [--xdp-prog FILE]\n"
+			"       veth-blast --mode xsk-rx --iface IF --src-ip A --duration S [--dst-port P]\n"
+			"                  [--idle-ms MS] [--xdp-prog FILE]\n");
 	exit(2);
+}
+
+static const char *default_xdp_prog(void)
+{
+	static char path[4096];
+
+	/* build/bench/veth-blast -> build/bpf/stampede_xdp.bpf.o */
+	return self_sibling_path("../bpf/stampede_xdp.bpf.o", path, sizeof path) == 0 ? path
+										    : "build/bpf/stampede_xdp.bpf.o";
+}
+
+/* --mode xsk: AF_XDP transmit, as Stampede's dataplane does it. */
+static int xsk_send_main(const char *iface, const char *xdp_prog, struct in_addr dip, unsigned payload,
+			 unsigned batch, double duration, uint16_t sport, uint16_t dport)
+{
+	struct xsk_transport *t;
+	char err[256];
+	static uint8_t data[1472];
+	int r;
+
+	for (unsigned i = 0; i < payload; i++)
+		data[i] = (uint8_t)i;
+	/* The transport's "server" is the peer we send to; its port range (what its
+	 * XDP program would steer to us) is our source port alone. */
+	r = xsk_transport_open(&t, iface, xdp_prog, dip.s_addr, sport, sport, true, err, sizeof err);
+	if (r < 0) {
+		fprintf(stderr, "veth-blast: AF_XDP on %s: %s\n", iface, err);
+		return 1;
+	}
+	unsigned long long sent = 0, full = 0, kicks = 0;
+	double t0 = now_s(), t1 = t0;
+	unsigned long iter = 0;
+	while (t1 - t0 < duration) {
+		unsigned n = 0;
+		while (n < batch && xsk_transport_send(t, sport, dport, data, payload) == 0)
+			n++;
+		sent += n;
+		full += n < batch; /* the TX ring was full */
+		/* Kick for the batch. A copy-mode kick sends a bounded number of
+		 * frames (32 by default) and answers EAGAIN while more wait, so kick
+		 * again until it has taken them all, as DPDK's net_af_xdp does
+		 * (kick_tx); give up after 64 kicks (the veth is pushing back) and
+		 * queue the next batch when there is room. */
+		for (int k = 0; k < 64; k++) {
+			kicks++;
+			if (sendto(xsk_transport_fd(t), NULL, 0, MSG_DONTWAIT, NULL, 0) >= 0 ||
+			    (errno != EAGAIN && errno != EBUSY && errno != EINTR))
+				break;
+		}
+		xsk_transport_flush(t); /* reclaims completed frames */
+		if ((++iter & 15) == 0)
+			t1 = now_s();
+	}
+	t1 = now_s() - t0;
+	xsk_transport_close(t); /* waits (up to 0.2 s) for the queued frames to go */
+	printf("{\"mode\": \"xsk\", \"payload\": %u, \"frame_bytes\": %u, \"sent\": %llu, \"send_errors\": 0, "
+	       "\"ring_full\": %llu, \"kicks\": %llu, \"seconds\": %.3f, \"pps\": %.0f, \"frame_Bps\": %.0f}\n",
+	       payload, payload + 42, sent, full, kicks, t1, (double)sent / t1,
+	       (double)sent * (double)(payload + 42) / t1);
+	return 0;
+}
+
+struct rx_count {
+	unsigned long long pkts, bytes;
+};
+
+static void rx_deliver(void *ctx, uint16_t dst_port, uint16_t src_port, const uint8_t *payload, size_t len)
+{
+	struct rx_count *c = ctx;
+
+	(void)dst_port;
+	(void)src_port;
+	(void)payload;
+	c->pkts++;
+	c->bytes += len;
+}
+
+/* --mode xsk-rx: the benchmark client's AF_XDP receive path, counting. */
+static int xsk_rx_main(const char *iface, const char *xdp_prog, struct in_addr sip, uint16_t dport, double duration,
+		       unsigned idle_ms)
+{
+	struct xsk_transport *t;
+	struct rx_count c = { 0 };
+	char err[256];
+	int r;
+
+	r = xsk_transport_open(&t, iface, xdp_prog, sip.s_addr, dport, dport, true, err, sizeof err);
+	if (r < 0) {
+		fprintf(stderr, "veth-blast: AF_XDP on %s: %s\n", iface, err);
+		return 1;
+	}
+	fprintf(stderr, "veth-blast: receiving\n");
+	struct pollfd pfd = { .fd = xsk_transport_fd(t), .events = POLLIN };
+	double start = now_s(), first = 0, last = 0, now = start;
+	unsigned long long at_first = 0;
+	while (now - start < duration) {
+		unsigned n = xsk_transport_receive(t, 64, rx_deliver, &c);
+		now = now_s();
+		if (n) {
+			if (!first) {
+				first = now;
+				at_first = c.pkts;
+			}
+			last = now;
+			continue;
+		}
+		if (first && (now - last) * 1000 >= idle_ms)
+			break;
+		poll(&pfd, 1, 10); /* sleep as swarm does (epoll), leaving the core to NAPI */
+		now = now_s();
+	}
+	struct xdp_statistics st = { 0 };
+	socklen_t sl = sizeof st;
+	getsockopt(xsk_transport_fd(t), SOL_XDP, XDP_STATISTICS, &st, &sl);
+	xsk_transport_close(t);
+	/* Rate over first .. last datagram; the first batch's datagrams arrived before "first". */
+	double secs = last - first;
+	unsigned long long counted = c.pkts - at_first;
+	printf("{\"mode\": \"xsk-rx\", \"received\": %llu, \"payload_bytes\": %llu, \"frame_bytes\": %llu, "
+	       "\"seconds\": %.3f, \"pps\": %.0f, \"payload_Bps\": %.0f, \"frame_Bps\": %.0f, \"rx_dropped\": %llu, "
+	       "\"rx_ring_full\": %llu, \"fill_ring_empty\": %llu}\n",
+	       c.pkts, c.bytes, c.bytes + 42 * c.pkts, secs, secs > 0 ? (double)counted / secs : 0,
+	       secs > 0 && c.pkts ? (double)c.bytes * counted / c.pkts / secs : 0,
+	       secs > 0 && c.pkts ? (double)(c.bytes + 42 * c.pkts) * counted / c.pkts / secs : 0,
+	       (unsigned long long)st.rx_dropped, (unsigned long long)st.rx_ring_full,
+	       (unsigned long long)st.rx_fill_ring_empty_descs);
+	return 0;
 }
 
 int main(int argc, char **argv)
 {
-	const char *iface = NULL, *dmac_s = NULL, *sip_s = NULL, *dip_s = NULL, *mode = "packet";
-	unsigned payload = 1472, batch = 64;
+	const char *iface = NULL, *dmac_s = NULL, *sip_s = NULL, *dip_s = NULL, *mode = "packet", *xdp_prog = NULL;
+	unsigned payload = 1472, batch = 64, sport = 12345, dport = 20000, idle_ms = 500;
 	double duration = 5;
 	static const struct option lo[] = {
 		{ "iface", 1, 0, 'i' }, { "dst-mac", 1, 0, 'm' }, { "src-ip", 1, 0, 's' }, { "dst-ip", 1, 0, 'd' },
 		{ "payload", 1, 0, 'p' }, { "duration", 1, 0, 't' }, { "mode", 1, 0, 'M' }, { "batch", 1, 0, 'b' },
+		{ "src-port", 1, 0, 'S' }, { "dst-port", 1, 0, 'D' }, { "xdp-prog", 1, 0, 'x' }, { "idle-ms", 1, 0, 'I' },
 		{ 0, 0, 0, 0 }
 	};
 	int o;
@@ -84,10 +242,29 @@ int main(int argc, char **argv)
 		case 't': duration = atof(optarg); break;
 		case 'M': mode = optarg; break;
 		case 'b': batch = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'S': sport = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'D': dport = (unsigned)strtoul(optarg, NULL, 0); break;
+		case 'x': xdp_prog = optarg; break;
+		case 'I': idle_ms = (unsigned)strtoul(optarg, NULL, 0); break;
 		default: usage();
 		}
 	}
 	struct in_addr sip, dip;
+	if (!xdp_prog)
+		xdp_prog = default_xdp_prog();
+	if (sport < 1 || sport > 65535 || dport < 1 || dport > 65535)
+		usage();
+	if (strcmp(mode, "xsk-rx") == 0) {
+		if (!iface || !sip_s || inet_pton(AF_INET, sip_s, &sip) != 1 || duration <= 0 || duration > 600)
+			usage();
+		return xsk_rx_main(iface, xdp_prog, sip, (uint16_t)dport, duration, idle_ms);
+	}
+	if (strcmp(mode, "xsk") == 0) {
+		if (!iface || !dip_s || inet_pton(AF_INET, dip_s, &dip) != 1 || payload < 18 || payload > 1472 ||
+		    batch < 1 || batch > MAX_BATCH || duration <= 0 || duration > 600)
+			usage();
+		return xsk_send_main(iface, xdp_prog, dip, payload, batch, duration, (uint16_t)sport, (uint16_t)dport);
+	}
 	if (!iface || !sip_s || !dip_s || inet_pton(AF_INET, sip_s, &sip) != 1 || inet_pton(AF_INET, dip_s, &dip) != 1 ||
 	    payload < 18 || payload > 1472 || batch < 1 || batch > MAX_BATCH || duration <= 0 || duration > 600)
 		usage();

@@ -27,14 +27,15 @@
 #include "net.h"
 #include "stampede_xdp.h"
 
-/* Sized for the worst burst a server can send us: 256 transfers with a window
- * of 64 blocks each is 16384 datagrams in flight; a ring that overflows drops at
- * the XDP redirect and costs the server a retransmission timeout. */
+/* Sized for the worst burst a server can send us: 1,000 transfers with a window
+ * of 64 blocks each is 64,000 datagrams in flight; a ring that overflows drops
+ * at the XDP redirect and costs the server a retransmission timeout, which
+ * would be the client's doing, not the server's. 256 MiB of UMEM. */
 #define FRAME_SIZE  2048 /* a 1500-byte frame fits */
-#define RX_FRAMES   32768
+#define RX_FRAMES   131072
 #define TX_FRAMES   4096
 #define NUM_FRAMES  (RX_FRAMES + TX_FRAMES)
-#define RX_RING     16384
+#define RX_RING     65536
 #define TX_RING     4096
 #define ARP_WAIT_MS 3000
 
