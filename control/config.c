@@ -22,6 +22,7 @@
 #include "config_default.h"
 #include "policy_compile.h" /* the script URL the policy carries */
 #include "proxy_policy.h" /* MAC and UUID syntax, shared with the dataplane */
+#include "lcores.h"       /* DP_MAX_LCORES */
 #include "tftp_server.h"  /* the default session port range */
 
 #define TFTP_DEFAULT_PORT_COUNT (TFTP_DEFAULT_PORT_HI - TFTP_DEFAULT_PORT_LO + 1)
@@ -63,7 +64,7 @@ struct walker {
 	/* Where values checked after the walk were, for their errors. */
 	yaml_node_t *boot_file_node[PXE_ARCH_COUNT];
 	yaml_node_t *default_profile_node;
-	yaml_node_t *port_range_node, *max_sessions_node, *url_node;
+	yaml_node_t *port_range_node, *max_sessions_node, *url_node, *min_retransmit_node;
 	unsigned port_range_size;
 };
 
@@ -331,6 +332,12 @@ HANDLER(tftp_retransmit)
 	UNUSED_CTX;
 	get_uint(w, v, "tftp.retransmit_ms", 10, 255000, &w->cfg->tftp.retransmit_ms);
 }
+HANDLER(tftp_min_retransmit)
+{
+	UNUSED_CTX;
+	if (get_uint(w, v, "tftp.min_retransmit_ms", 10, 255000, &w->cfg->tftp.min_retransmit_ms))
+		w->min_retransmit_node = v;
+}
 HANDLER(tftp_retries) { UNUSED_CTX; get_uint(w, v, "tftp.max_retries", 0, 50, &w->cfg->tftp.max_retries); }
 /* A port number as the dataplane's --port-range takes it: 1-5 digits, no
  * sign, no leading zero. */
@@ -369,6 +376,7 @@ static const struct key tftp_keys[] = {
 	{ "max_sessions_per_client", tftp_per_client },
 	{ "max_windowsize", tftp_window },
 	{ "retransmit_ms", tftp_retransmit },
+	{ "min_retransmit_ms", tftp_min_retransmit },
 	{ "max_retries", tftp_retries },
 };
 
@@ -733,9 +741,15 @@ HANDLER(dp_lcore)
 	if (get_uint(w, v, "dataplane.lcore", 0, 1023, &x))
 		w->cfg->dataplane.lcore = (int)x;
 }
+HANDLER(dp_lcores)
+{
+	UNUSED_CTX;
+	get_uint(w, v, "dataplane.lcores", 1, DP_MAX_LCORES, &w->cfg->dataplane.lcores);
+}
 HANDLER(dp_eal) { UNUSED_CTX; w->cfg->dataplane.eal = get_string(w, v, "dataplane.eal"); }
 static const struct key dataplane_keys[] = {
-	{ "pmd", dp_pmd }, { "no_huge", dp_no_huge }, { "lcore", dp_lcore }, { "eal", dp_eal },
+	{ "pmd", dp_pmd },	   { "no_huge", dp_no_huge }, { "lcore", dp_lcore },
+	{ "lcores", dp_lcores }, { "eal", dp_eal },
 };
 
 HANDLER(api_token)
@@ -862,6 +876,13 @@ static void check_references(struct walker *w, yaml_node_t *root)
 	if ((uint64_t)c->timeline.machines * c->timeline.events > (1u << 20))
 		error_at(w, root, "timeline: machines x events is %llu; at most 1048576 entries (about 140 MB) are kept",
 			 (unsigned long long)c->timeline.machines * c->timeline.events);
+	if (w->min_retransmit_node && c->tftp.min_retransmit_ms > c->tftp.retransmit_ms)
+		error_at(w, w->min_retransmit_node,
+			 "tftp.min_retransmit_ms %u is above tftp.retransmit_ms %u (the timeout adapts between the two)",
+			 c->tftp.min_retransmit_ms, c->tftp.retransmit_ms);
+	if (c->dataplane.lcores > 1 && c->dataplane.pmd && !strcmp(c->dataplane.pmd, "pcap"))
+		error_at(w, root, "dataplane.lcores %u: several polling loops need a queue each (pmd af_xdp or af_packet)",
+			 c->dataplane.lcores);
 	/* Without tftp.port_range the dataplane uses its default range. */
 	if (w->max_sessions_node &&
 	    c->tftp.max_sessions > (w->port_range_size ? w->port_range_size : TFTP_DEFAULT_PORT_COUNT))

@@ -39,6 +39,7 @@ struct config {
 		const char *root;
 		unsigned cache_mb, max_sessions, max_sessions_per_client, max_windowsize, retransmit_ms,
 			max_retries;
+		unsigned min_retransmit_ms; /* 0: the dataplane's default */
 		const char *port_range;
 	} tftp;
 
@@ -73,6 +74,7 @@ struct config {
 		const char *pmd;
 		bool no_huge;
 		int lcore; /* -1: default */
+		unsigned lcores; /* polling loops; 0: the dataplane's default (1) */
 		const char *eal;
 	} dataplane;
 

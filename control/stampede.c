@@ -456,6 +456,8 @@ static char *config_message(const struct server *s, int argc, char **argv)
 		c->tftp.cache_mb);
 	fprintf(f, "max-sessions-per-client %u\nmax-windowsize %u\nretransmit-ms %u\nmax-retries %u\n",
 		c->tftp.max_sessions_per_client, c->tftp.max_windowsize, c->tftp.retransmit_ms, c->tftp.max_retries);
+	if (c->tftp.min_retransmit_ms)
+		fprintf(f, "min-retransmit-ms %u\n", c->tftp.min_retransmit_ms);
 	if (c->tftp.port_range)
 		fprintf(f, "port-range %s\n", c->tftp.port_range);
 	write_images(c, f);
@@ -465,6 +467,8 @@ static char *config_message(const struct server *s, int argc, char **argv)
 		fprintf(f, "pmd %s\n", c->dataplane.pmd);
 	if (c->dataplane.lcore >= 0)
 		fprintf(f, "lcore %d\n", c->dataplane.lcore);
+	if (c->dataplane.lcores)
+		fprintf(f, "lcores %u\n", c->dataplane.lcores);
 	if (c->dataplane.eal)
 		fprintf(f, "eal %s\n", c->dataplane.eal);
 	if (c->dataplane.no_huge) {

@@ -579,7 +579,7 @@ Test(config_errors, unknown_key_lists_the_expected_keys)
 {
 	expect_error("tftp:\n  rot: /srv\n", NAME ":2:3: ",
 		     "unknown key \"rot\" in tftp (expected one of: root, cache_mb, port_range, max_sessions, "
-		     "max_sessions_per_client, max_windowsize, retransmit_ms, max_retries)");
+		     "max_sessions_per_client, max_windowsize, retransmit_ms, min_retransmit_ms, max_retries)");
 	expect_error("interfaces: eth0\n", NAME ":1:1: ",
 		     "unknown key \"interfaces\" in the configuration (expected one of: interface, address, tftp, http, "
 		     "proxydhcp, profiles, machines, default_profile, menu_timeout, dataplane, api, timeline, log, boot_api)");
@@ -590,7 +590,7 @@ Test(config_errors, unknown_key_lists_the_expected_keys)
 		     "script, action)");
 	expect_error("machines:\n  - ip: 10.0.0.1\n    profile: x\n", NAME ":2:5: ",
 		     "unknown key \"ip\" in a machine (expected one of: mac, uuid, arch, hostname, profile)");
-	expect_error("dataplane:\n  huge: no\n", NAME ":2:3: ", "(expected one of: pmd, no_huge, lcore, eal)");
+	expect_error("dataplane:\n  huge: no\n", NAME ":2:3: ", "(expected one of: pmd, no_huge, lcore, lcores, eal)");
 	expect_error("proxydhcp:\n  pxelinux:\n    config: x\n", NAME ":3:5: ",
 		     "unknown key \"config\" in proxydhcp.pxelinux (expected one of: config_file, path_prefix)");
 	expect_error("Interface: eth0\n", NAME ":1:1: ", "unknown key \"Interface\""); /* case matters */
@@ -713,6 +713,28 @@ Test(config_errors, max_sessions_beyond_the_default_port_range)
 	expect_error("tftp:\n  max_sessions: 4097\n", NAME ":2:17: ",
 		     "tftp.max_sessions 4097 exceeds the 4096 ports of tftp.port_range (default 61440-65535)");
 	config_free(parse_ok("tftp:\n  max_sessions: 4096\n"));
+}
+
+Test(config_parse, adaptive_retransmission_and_lcores)
+{
+	struct config *c = parse_ok("tftp:\n  retransmit_ms: 2000\n  min_retransmit_ms: 50\ndataplane:\n  lcores: 2\n");
+
+	cr_expect(eq(u32, c->tftp.min_retransmit_ms, 50));
+	cr_expect(eq(u32, c->dataplane.lcores, 2));
+	config_free(c);
+	c = parse_ok("tftp: {}\n");
+	cr_expect(eq(u32, c->tftp.min_retransmit_ms, 0), "0: the dataplane's own default");
+	cr_expect(eq(u32, c->dataplane.lcores, 0));
+	config_free(c);
+}
+
+Test(config_errors, min_retransmit_above_retransmit_and_lcores_out_of_range)
+{
+	expect_error("tftp:\n  min_retransmit_ms: 1500\n", NAME ":2:22: ",
+		     "tftp.min_retransmit_ms 1500 is above tftp.retransmit_ms 1000");
+	expect_error("dataplane:\n  lcores: 17\n", NAME ":2:11: ", "dataplane.lcores");
+	expect_error("dataplane:\n  lcores: 2\n  pmd: pcap\n", NAME ":1:1: ",
+		     "dataplane.lcores 2: several polling loops need a queue each");
 }
 
 Test(config_errors, bad_ipv4_address)
