@@ -51,23 +51,9 @@ VENDOR_CLASS="PXEClient:Arch:00000:UNDI:002001"
 log() { printf '[dhcp_bench] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 
-n_set=0
-for v in NS_S NS_C IF_S IF_C SRV_IP CLI_IP; do [[ -n "${!v:-}" ]] && n_set=$((n_set + 1)); done
-if ((n_set == 6)); then
-    REUSE=1
-elif ((n_set == 0)); then
-    REUSE=0
-    SRV_IP=10.81.0.1
-    CLI_IP=10.81.0.2
-    P="db$$"
-    P="${P:0:11}"
-    NS_S="${P}s"
-    NS_C="${P}c"
-    IF_S="${P}s0"
-    IF_C="${P}c0"
-else
-    die "set all of NS_S NS_C IF_S IF_C SRV_IP CLI_IP (to reuse a topology) or none"
-fi
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
+bench_topology_names db 10.81.0
 
 WORK=""
 SERVER_PID=""
@@ -76,8 +62,6 @@ CLEANED=0
 XDP_S0=""
 [[ $EUID -eq 0 ]] || die "run as root"
 
-ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
-xdp_attached() { ip -n "$1" -j link show "$2" 2>/dev/null | python3 -c 'import json,sys; print(1 if "xdp" in json.load(sys.stdin)[0] else 0)' 2>/dev/null || echo 0; }
 descendants() {   # pids of every descendant of $1
     local c
     for c in $(pgrep -P "$1" 2>/dev/null); do echo "$c"; descendants "$c"; done
@@ -97,22 +81,6 @@ kill_tree() {   # $1 and its descendants: TERM, then KILL after 10 s
     done
     # shellcheck disable=SC2086
     kill -KILL $kids 2>/dev/null || true
-}
-kill_ns_procs() {   # only processes this script started can be in its own namespaces
-    local ns="$1" pids i
-    ns_exists "$ns" || return 0
-    pids="$(ip netns pids "$ns" 2>/dev/null || true)"
-    [[ -n "$pids" ]] || return 0
-    # shellcheck disable=SC2086
-    kill -TERM $pids 2>/dev/null || true
-    for ((i = 0; i < 50; i++)); do
-        pids="$(ip netns pids "$ns" 2>/dev/null || true)"
-        [[ -z "$pids" ]] && return 0
-        sleep 0.1
-    done
-    # shellcheck disable=SC2086
-    kill -KILL $pids 2>/dev/null || true
-    sleep 0.2
 }
 cleanup() {
     [[ $CLEANED -eq 1 ]] && return 0
@@ -157,30 +125,11 @@ fi
 
 # --- topology ----------------------------------------------------------------
 if [[ $REUSE -eq 1 ]]; then
-    ns_exists "$NS_S" && ns_exists "$NS_C" || die "namespace $NS_S or $NS_C does not exist"
-    ip -n "$NS_S" -4 addr show dev "$IF_S" 2>/dev/null | grep -q "inet $SRV_IP/" || die "$IF_S in $NS_S does not hold $SRV_IP"
-    ip -n "$NS_C" -4 addr show dev "$IF_C" 2>/dev/null | grep -q "inet $CLI_IP/" || die "$IF_C in $NS_C does not hold $CLI_IP"
+    bench_topology_check
     XDP_S0="$(xdp_attached "$NS_S" "$IF_S")"
     [[ -z "$(ip netns pids "$NS_S")" ]] || log "warning: processes are running in $NS_S; they may skew or answer instead"
-    log "reusing $NS_S/$IF_S ($SRV_IP) and $NS_C/$IF_C ($CLI_IP)"
 else
-ip netns add "$NS_S"
-ip netns add "$NS_C"
-ip link add "$IF_S" type veth peer name "$IF_C"
-ip link set "$IF_S" netns "$NS_S"
-ip link set "$IF_C" netns "$NS_C"
-ip -n "$NS_S" addr add "$SRV_IP/24" dev "$IF_S"
-ip -n "$NS_C" addr add "$CLI_IP/24" dev "$IF_C"
-for ns in "$NS_S" "$NS_C"; do
-    ip -n "$ns" link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null || true
-done
-ip -n "$NS_S" link set "$IF_S" mtu 1500 up
-ip -n "$NS_C" link set "$IF_C" mtu 1500 up
-# Kernel-sent UDP on a veth carries an unfinished checksum (offload); Stampede
-# verifies checksums as on a real wire, so both sides finish them in software.
-ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null
-ip netns exec "$NS_S" ethtool -K "$IF_S" tx off >/dev/null
+    bench_topology_up server-tx-off
 fi
 
 ROOT="$WORK/root"

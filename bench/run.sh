@@ -122,24 +122,8 @@ log "work dir $WORK, prefix $P, file sha256 $SHA"
 
 # --- topology ----------------------------------------------------------------
 
-ip netns add "$NS_S"
-ip netns add "$NS_C"
-ip link add "$IF_S" type veth peer name "$IF_C"
-ip link set "$IF_S" netns "$NS_S"
-ip link set "$IF_C" netns "$NS_C"
-ip -n "$NS_S" addr add "$SRV_IP/24" dev "$IF_S"
-ip -n "$NS_C" addr add "$CLI_IP/24" dev "$IF_C"
-for ns in "$NS_S" "$NS_C"; do
-    ip -n "$ns" link set lo up
-    ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null || true
-done
-ip -n "$NS_S" link set "$IF_S" mtu 1500 up
-ip -n "$NS_C" link set "$IF_C" mtu 1500 up
-# A veth leaves the UDP checksums of kernel-sent datagrams unfinished (offload);
-# both Stampede and the AF_XDP client verify them, as they would coming off a
-# real wire, so both kernels finish them in software.
-ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null
-ip netns exec "$NS_S" ethtool -K "$IF_S" tx off >/dev/null
+# Both kernels finish their UDP checksums: Stampede and the AF_XDP client check them.
+bench_topology_up server-tx-off
 
 # --- measurement helpers -----------------------------------------------------
 

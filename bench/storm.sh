@@ -9,6 +9,7 @@
 #   DHCP stage   Stampede  vs  dnsmasq proxy mode: swarm --mode dhcp, and Kea's
 #                perfdhcp (bench/dhcp_bench.sh) on the same veth
 #   raw veth     the topology's own packet and byte limit (bench/veth_limit.sh)
+#   ceiling      the swarm's own ceiling against trivial-responder (bench/swarm_ceiling.sh)
 #   memory       RSS (peak) and hugepages of each server after the 1,000-client runs
 #
 # each for N = 1, 16, 64, 256 and 1,000 clients. Run as root. Everything lives
@@ -19,7 +20,7 @@
 #   SIZES="1 16 64 256 1000"  client counts
 #   REPEAT=3                  runs per figure; the median is reported
 #   NBP_MB=1 KERNEL_MB=8 INITRD_MB=24   the files (1 MiB over TFTP, 32 MiB over HTTP)
-#   PARTS="storm tftp http dhcp veth"   what to run
+#   PARTS="storm tftp http dhcp veth ceiling"   what to run
 #   OUT=bench/RESULTS.md PLOTS=bench/plots KEEP_TMP=1
 set -euo pipefail
 
@@ -35,7 +36,7 @@ REPEAT="${REPEAT:-3}"
 NBP_MB="${NBP_MB:-1}"
 KERNEL_MB="${KERNEL_MB:-8}"
 INITRD_MB="${INITRD_MB:-24}"
-PARTS="${PARTS:-storm tftp http dhcp veth}"
+PARTS="${PARTS:-storm tftp http dhcp veth ceiling}"
 OUT="${OUT:-$REPO/bench/RESULTS.md}"
 PLOTS="${PLOTS:-$REPO/bench/plots}"
 SRV_IP=10.78.0.1
@@ -104,24 +105,7 @@ boot
 EOF
 chmod -R a+rX "$TFTP_ROOT" "$HTTP_ROOT"
 
-ip netns add "$NS_S"
-ip netns add "$NS_C"
-ip link add "$IF_S" type veth peer name "$IF_C"
-ip link set "$IF_S" netns "$NS_S"
-ip link set "$IF_C" netns "$NS_C"
-ip -n "$NS_S" addr add "$SRV_IP/24" dev "$IF_S"
-ip -n "$NS_C" addr add "$CLI_IP/24" dev "$IF_C"
-for ns in "$NS_S" "$NS_C"; do
-	ip -n "$ns" link set lo up
-	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null || true
-done
-ip -n "$NS_S" link set "$IF_S" mtu 1500 up
-ip -n "$NS_C" link set "$IF_C" mtu 1500 up
-# Kernel-sent UDP on a veth carries unfinished checksums. Stampede checks the
-# client's as it would off a wire, so the client's kernel finishes them. The
-# server side keeps its offloads (TSO for the HTTP servers); the swarm checks
-# every payload byte against the served files instead of the UDP checksum.
-ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null
+bench_topology_up # the server keeps its offloads: see bench_topology_up
 log "work dir $WORK, namespaces $NS_S/$NS_C"
 
 # --- servers ----------------------------------------------------------------------------
@@ -332,6 +316,15 @@ if has_part veth && [[ -x bench/veth_limit.sh ]]; then
 	grep '^{' "$WORK/veth.json" | tail -1 >"$WORK/veth.line" || true
 fi
 
+CEILING_MD=""
+if has_part ceiling && [[ -x bench/swarm_ceiling.sh ]]; then
+	log "the swarm's ceiling"
+	NS_S="$NS_S" NS_C="$NS_C" IF_S="$IF_S" IF_C="$IF_C" SRV_IP="$SRV_IP" CLI_IP="$CLI_IP" SIZES="$SIZES" \
+		OUT="$WORK/ceiling.md" bash bench/swarm_ceiling.sh >"$WORK/ceiling.json" 2>"$WORK/ceiling.log" ||
+		log "swarm_ceiling.sh failed (see $WORK/ceiling.log)"
+	[[ -s "$WORK/ceiling.md" ]] && CEILING_MD="$WORK/ceiling.md"
+fi
+
 # --- plots ----------------------------------------------------------------------------------
 
 for server in stampede dnsmasq+nginx; do
@@ -520,6 +513,7 @@ TEXT
 		[[ -n $PERFDHCP_MD ]] && { echo; cat "$PERFDHCP_MD"; }
 	fi
 	[[ -n $VETH_MD ]] && { echo; cat "$VETH_MD"; }
+	[[ -n $CEILING_MD ]] && { echo; cat "$CEILING_MD"; }
 	echo
 	echo "## Memory after the $MAX_N-client runs"
 	echo

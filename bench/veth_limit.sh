@@ -54,27 +54,12 @@ ATTACHED=()      # "ns if" where an XDP program of ours may be attached
 
 log() { printf '[veth_limit] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
+# shellcheck source=bench/lib.sh
+source "$REPO/bench/lib.sh"
 [[ $EUID -eq 0 ]] || die "run as root"
-ns_exists() { ip netns list 2>/dev/null | awk '{print $1}' | grep -qx "$1"; }
 
-n_set=0
-for v in NS_S NS_C IF_S IF_C SRV_IP CLI_IP; do [[ -n "${!v:-}" ]] && n_set=$((n_set + 1)); done
-if ((n_set == 6)); then
-    REUSE=1
-elif ((n_set == 0)); then
-    REUSE=0
-    SRV_IP=10.82.0.1
-    CLI_IP=10.82.0.2
-    P="vl$$"
-    P="${P:0:11}"
-    NS_S="${P}s"; NS_C="${P}c"; IF_S="${P}s0"; IF_C="${P}c0"
-else
-    die "set all of NS_S NS_C IF_S IF_C SRV_IP CLI_IP (to reuse a topology) or none"
-fi
+bench_topology_names vl 10.82.0
 
-threaded_get() { ip netns exec "$1" cat "/sys/class/net/$2/threaded" 2>/dev/null || echo 0; }
-threaded_set() { ip netns exec "$1" sh -c "echo $3 >/sys/class/net/$2/threaded" 2>/dev/null; }
-xdp_attached() { ip -n "$1" -j link show "$2" | python3 -c 'import json,sys; print(1 if "xdp" in json.load(sys.stdin)[0] else 0)'; }
 xdp_off() {
     ip -n "$1" link set dev "$2" xdpdrv off 2>/dev/null || true
     ip -n "$1" link set dev "$2" xdpgeneric off 2>/dev/null || true
@@ -172,22 +157,7 @@ if [[ $REUSE -eq 1 ]]; then
         die "an XDP program is attached to $IF_S or $IF_C: is something still running there?"
     log "reusing $NS_S/$IF_S ($SRV_IP) and $NS_C/$IF_C ($CLI_IP)"
 else
-    ip netns add "$NS_S"
-    ip netns add "$NS_C"
-    ip link add "$IF_S" type veth peer name "$IF_C"
-    ip link set "$IF_S" netns "$NS_S"
-    ip link set "$IF_C" netns "$NS_C"
-    ip -n "$NS_S" addr add "$SRV_IP/24" dev "$IF_S"
-    ip -n "$NS_C" addr add "$CLI_IP/24" dev "$IF_C"
-    for ns in "$NS_S" "$NS_C"; do
-        ip -n "$ns" link set lo up
-        ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 2>/dev/null || true
-    done
-    ip -n "$NS_S" link set "$IF_S" mtu 1500 up
-    ip -n "$NS_C" link set "$IF_C" mtu 1500 up
-    # As in the benchmarks: kernel-sent UDP carries finished checksums.
-    ip netns exec "$NS_C" ethtool -K "$IF_C" tx off >/dev/null
-    ip netns exec "$NS_S" ethtool -K "$IF_S" tx off >/dev/null
+    bench_topology_up server-tx-off
 fi
 THR_S0="$(threaded_get "$NS_S" "$IF_S")"
 THR_C0="$(threaded_get "$NS_C" "$IF_C")"
