@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <net/if.h>
+#include <sched.h>
 #include <arpa/inet.h>
 #include <signal.h>
 #include <stdio.h>
@@ -29,6 +30,7 @@
 #include <rte_common.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
+#include <rte_lcore.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -961,6 +963,32 @@ static void configure_xdp(struct dataplane *dp)
 	dp->have_xdp = true;
 }
 
+/*
+ * The control thread (events, stats, reloads, the control socket) is created
+ * after EAL pinned this thread to the polling core, and a thread inherits its
+ * creator's CPUs: left there, every event it formats preempts the busy loop
+ * for a scheduler slice (milliseconds of added DHCP and TFTP latency). So it is
+ * created on the CPUs the process started with, less every polling lcore's;
+ * when no CPU is left (every core polls), it stays where it is. Returns true
+ * if this thread was moved (and *polling holds where to move it back).
+ */
+static bool move_off_polling_cores(const cpu_set_t *startup, cpu_set_t *polling)
+{
+	cpu_set_t others = *startup;
+	unsigned lcore;
+
+	if (sched_getaffinity(0, sizeof(*polling), polling) != 0)
+		return false;
+	RTE_LCORE_FOREACH(lcore) {
+		rte_cpuset_t set = rte_lcore_cpuset(lcore);
+
+		for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+			if (CPU_ISSET(cpu, &set))
+				CPU_CLR(cpu, &others);
+	}
+	return CPU_COUNT(&others) > 0 && sched_setaffinity(0, sizeof(others), &others) == 0;
+}
+
 int main(int argc, char **argv)
 {
 	static struct dataplane dp;
@@ -973,6 +1001,8 @@ int main(int argc, char **argv)
 	struct tftp_tx tx;
 	struct cache *first;
 	char runtime_dir[PATH_MAX];
+	cpu_set_t startup_cpus;
+	bool startup_cpus_known;
 	unsigned mtu;
 	int eal_argc, r;
 
@@ -1026,6 +1056,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_stop);
 	signal(SIGHUP, on_hup);
 	signal(SIGPIPE, SIG_IGN); /* a control client that went away is an error code, not a death */
+	startup_cpus_known = sched_getaffinity(0, sizeof(startup_cpus), &startup_cpus) == 0;
 	if (rte_eal_init(eal_argc, eal_argv) < 0) {
 		fprintf(stderr, "stampede-dataplane: DPDK EAL init failed: %s "
 				"(hugepages: run scripts/setup.sh, or pass --no-huge)\n",
@@ -1129,7 +1160,12 @@ int main(int argc, char **argv)
 		const struct control_ops ops = { .stats = print_stats, .reload = reload_cache, .policy = apply_policy,
 						 .images = apply_images,
 						 .events = drain_events, .housekeeping = free_retired, .ctx = &dp };
+		cpu_set_t polling;
+		bool moved = startup_cpus_known && move_off_polling_cores(&startup_cpus, &polling);
 		int cr = control_channel_start(socket_path, dp.opts.control_fd, &ops, &reload_requested, &channel);
+
+		if (moved)
+			sched_setaffinity(0, sizeof(polling), &polling);
 
 		if (cr < 0) {
 			fprintf(stderr, "stampede-dataplane: control socket %s: %s\n", socket_path, strerror(-cr));
