@@ -14,7 +14,7 @@
 # TX packet counter.
 #
 # Topology: with NS_S, NS_C, IF_S, IF_C, SRV_IP and CLI_IP all set in the
-# environment (bench/storm.sh passes its own), the script runs in those
+# environment (bench/run.sh passes its own), the script runs in those
 # namespaces over that veth (IF_S holding SRV_IP, IF_C CLI_IP, transmit
 # checksum offload already off): it creates, deletes and reconfigures nothing
 # there, stops only the processes it started (the servers, by pid, with their
@@ -344,7 +344,7 @@ L = ["## proxyDHCP: PXE DISCOVERs answered per second", ""]
 L.append("Machine and versions: " + "; ".join(machine) + ".")
 L.append("")
 L.append("Topology: two network namespaces joined by a veth pair (MTU 1500"
-         + ("; the caller's, from NS_S/NS_C/IF_S/IF_C in the environment, as bench/storm.sh passes its own" if reuse == "1" else "") + f"), server at {srv_ip}, "
+         + ("; the caller's, from NS_S/NS_C/IF_S/IF_C in the environment, as bench/run.sh passes its own" if reuse == "1" else "") + f"), server at {srv_ip}, "
          f"load client at {cli_ip} pinned to core 0. Both clients act as a DHCP relay: every "
          f"DISCOVER carries giaddr = {cli_ip} and hops 1 and is sent from port 67 to the server's "
          "port 67; servers answer the relay at giaddr:67. (perfdhcp always works this way for DHCPv4, "

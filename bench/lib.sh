@@ -1,4 +1,4 @@
-# Shared by the benchmark scripts (run.sh, storm.sh): namespaces, built
+# Shared by the benchmark scripts (run.sh, tftp_deep.sh, ...): namespaces, built
 # binaries, the atftpd peer, and waiting for a quiet machine. Source it after
 # defining REPO and log().
 
@@ -90,7 +90,7 @@ threaded_get() { ip netns exec "$1" cat "/sys/class/net/$2/threaded" 2>/dev/null
 threaded_set() { ip netns exec "$1" sh -c "echo $3 >/sys/class/net/$2/threaded" 2>/dev/null; }
 
 # bench_topology_names PREFIX SUBNET: REUSE=1 when NS_S NS_C IF_S IF_C SRV_IP
-# CLI_IP are all set (a caller's topology, as storm.sh passes its own), else
+# CLI_IP are all set (a caller's topology, as run.sh passes its own), else
 # REUSE=0 with names of our own (PREFIX and this process's id) and SUBNET.1 /
 # SUBNET.2; dies when only some are set.
 bench_topology_names() {

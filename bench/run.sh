@@ -1,693 +1,529 @@
 #!/usr/bin/env bash
-# Compare TFTP servers side by side over the same veth topology and write
-# bench/RESULTS.md.  Run as root.  Everything happens inside two network
-# namespaces this script creates (10.77.0.0/24 exists only there) and removes
-# on exit, including on failure or Ctrl-C.
+# The boot-storm benchmark: Stampede against the peers, side by side, with the
+# same client (build/bench/swarm), in the same two namespaces over the same veth,
+# in one run. Writes bench/RESULTS.md (and PNG plots under bench/plots/).
+#
+#   full storm   Stampede  vs  dnsmasq (proxyDHCP + its TFTP) + nginx
+#   TFTP stage   Stampede  vs  dnsmasq, tftpd-hpa, atftpd     (swarm --mode tftp)
+#   HTTP stage   Stampede  vs  nginx                           (swarm --mode http)
+#   DHCP stage   Stampede  vs  dnsmasq proxy mode: swarm --mode dhcp, and Kea's
+#                perfdhcp (bench/dhcp_bench.sh) on the same veth
+#   raw veth     the topology's own packet and byte limit (bench/veth_limit.sh)
+#   ceiling      the swarm's own ceiling against trivial-responder (bench/swarm_ceiling.sh)
+#   memory       RSS (peak) and hugepages of each server after the 1,000-client runs
+#
+# each for N = 1, 16, 64, 256 and 1,000 clients. Run as root. Everything lives
+# in two network namespaces this script creates (10.78.0.0/24 exists only
+# there) and removes on exit, however it exits.
 #
 # Environment (all optional):
-#   CLIENTS="64 256"     client counts to run
-#   SERVERS="stampede tftpd-hpa dnsmasq atftpd"
-#   TFTP_LOAD=path       use this tftp-load binary instead of build/'s
-#   STAMPEDE=path        use this stampede binary instead of build/'s
-#   DURATION_LIMIT=120   --duration-limit passed to tftp-load
-#   KEEP_TMP=1           keep the temp dir (logs, JSON) after the run
-#   FILE_MB=8            size of the file every client downloads
-#   REPEAT=5             rounds (each runs every server); the median is reported
-#   OUT=path             write the report there instead of bench/RESULTS-tftp.md
-#   CLIENT_MODE=xdp      xdp: tftp-load receives through AF_XDP on core 0 (the
-#                        client stays off the critical path); socket: one kernel
-#                        UDP socket per transfer (the client is then the limit)
+#   SIZES="1 16 64 256 1000"  client counts
+#   REPEAT=3                  runs per figure; the median is reported
+#   NBP_MB=1 KERNEL_MB=8 INITRD_MB=24   the files (1 MiB over TFTP, 32 MiB over HTTP)
+#   PARTS="storm tftp http dhcp veth ceiling"   what to run
+#   OUT=bench/RESULTS.md PLOTS=bench/plots KEEP_TMP=1
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
-
-CLIENTS="${CLIENTS:-64 256}"
-SERVERS="${SERVERS:-stampede tftpd-hpa dnsmasq atftpd}"
-DURATION_LIMIT="${DURATION_LIMIT:-120}"
-BLKSIZE=1468
-WINDOWSIZE=64
-FILE_SIZE=$((${FILE_MB:-8} * 1024 * 1024))
-CLIENT_MODE="${CLIENT_MODE:-xdp}"
-export REPEAT="${REPEAT:-5}"
-# The client runs on core 0; Stampede's dataplane polls on the last core.
-CLIENT_CPU=0
-SRV_IP=10.77.0.1
-CLI_IP=10.77.0.2
-OUT="${OUT:-$REPO/bench/RESULTS-tftp.md}"
-
-P="sb$$"
-P="${P:0:11}"           # "${P}s0" / "${P}c0" stay <= 15 characters
-NS_S="${P}s"
-NS_C="${P}c"
-IF_S="${P}s0"
-IF_C="${P}c0"
-
-WORK=""
-SERVER_PID=""
-CLIENT_PID=""
-CLEANED=0
-
 log() { printf '[run.sh] %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
 # shellcheck source=bench/lib.sh
 source "$REPO/bench/lib.sh"
 
+SIZES="${SIZES:-1 16 64 256 1000}"
+REPEAT="${REPEAT:-3}"
+NBP_MB="${NBP_MB:-1}"
+KERNEL_MB="${KERNEL_MB:-8}"
+INITRD_MB="${INITRD_MB:-24}"
+PARTS="${PARTS:-storm tftp http dhcp veth ceiling}"
+OUT="${OUT:-$REPO/bench/RESULTS.md}"
+PLOTS="${PLOTS:-$REPO/bench/plots}"
+SRV_IP=10.78.0.1
+CLI_IP=10.78.0.2
+HTTP_PORT=8080
+CLIENT_CPU=0
+
+P="sw$$"
+P="${P:0:11}"
+NS_S="${P}s"
+NS_C="${P}c"
+IF_S="${P}s0"
+IF_C="${P}c0"
+WORK=""
+CLEANED=0
+
 [[ $EUID -eq 0 ]] || die "run as root"
-
-# --- cleanup -----------------------------------------------------------------
-
+has_part() { [[ " $PARTS " == *" $1 "* ]]; }
 
 cleanup() {
-    [[ $CLEANED -eq 1 ]] && return 0
-    CLEANED=1
-    set +e
-    if [[ -n "$CLIENT_PID" ]]; then kill -TERM "$CLIENT_PID" 2>/dev/null; fi
-    if [[ -n "$SERVER_PID" ]]; then kill -TERM "$SERVER_PID" 2>/dev/null; fi
-    kill_ns_procs "$NS_C"
-    kill_ns_procs "$NS_S"
-    [[ -n "$CLIENT_PID" ]] && wait "$CLIENT_PID" 2>/dev/null
-    [[ -n "$SERVER_PID" ]] && wait "$SERVER_PID" 2>/dev/null
-    cg_remove
-    ns_exists "$NS_S" && ip netns del "$NS_S"
-    ns_exists "$NS_C" && ip netns del "$NS_C"
-    if [[ -n "$WORK" && -d "$WORK" ]]; then
-        if [[ "${KEEP_TMP:-0}" == 1 ]]; then
-            log "kept $WORK"
-        else
-            rm -rf "$WORK"
-        fi
-    fi
+	[[ $CLEANED -eq 1 ]] && return 0
+	CLEANED=1
+	set +e
+	kill_ns_procs "$NS_C"
+	kill_ns_procs "$NS_S"
+	ns_exists "$NS_S" && ip netns del "$NS_S"
+	ns_exists "$NS_C" && ip netns del "$NS_C"
+	rm -f /run/stampede/"$IF_S".lock
+	if [[ -n "$WORK" && -d "$WORK" ]]; then
+		if [[ "${KEEP_TMP:-0}" == 1 ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+	fi
 }
-on_signal() { log "interrupted"; cleanup; exit 130; }
 trap cleanup EXIT
-trap on_signal INT TERM
+trap 'log interrupted; cleanup; exit 130' INT TERM
 
-# --- binaries ----------------------------------------------------------------
+# --- build, files, topology ----------------------------------------------------------
 
-
-TL="${TFTP_LOAD:-}"
-STAMPEDE_BIN="${STAMPEDE:-}"
-need_build=0
-if [[ -z "$TL" ]] && ! find_built tftp-load >/dev/null; then need_build=1; fi
-if [[ -z "$STAMPEDE_BIN" ]] && ! find_built stampede >/dev/null; then need_build=1; fi
-if ((need_build)); then
-    log "building (meson/ninja)"
-    if [[ ! -d build ]]; then
-        meson setup build >&2 || log "meson setup failed"
-    fi
-    if [[ -d build ]]; then
-        ninja -C build >&2 || log "ninja failed (continuing with whatever was built)"
-    fi
+if ! find_built swarm >/dev/null || ! find_built stampede >/dev/null; then
+	log "building"
+	[[ -d build ]] || meson setup build >&2
+	ninja -C build >&2
 fi
-[[ -n "$TL" ]] || TL="$(find_built tftp-load || true)"
-[[ -n "$STAMPEDE_BIN" ]] || STAMPEDE_BIN="$(find_built stampede || true)"
-[[ -n "$TL" && -x "$TL" ]] || die "tftp-load not found (build/tftp-load or build/bench/tftp-load)"
-TL="$(readlink -f "$TL")"
-[[ -n "$STAMPEDE_BIN" ]] && STAMPEDE_BIN="$(readlink -f "$STAMPEDE_BIN")"
+SWARM="$(find_built swarm)"
+STAMPEDE="$(find_built stampede)"
+for tool in nginx dnsmasq jq gnuplot; do
+	command -v "$tool" >/dev/null || die "$tool is not installed (scripts/setup.sh installs it)"
+done
 
-
-# --- work dir, test file -----------------------------------------------------
-
-WORK="$(mktemp -d /tmp/stampede-bench.XXXXXX)"
+WORK="$(mktemp -d /tmp/stampede-storm.XXXXXX)"
 chmod 755 "$WORK"
-ROOT="$WORK/root"
-mkdir -p "$ROOT" "$WORK/res"
-chmod 755 "$ROOT"
-TEST_FILE=boot.img
-head -c "$FILE_SIZE" /dev/urandom >"$ROOT/$TEST_FILE"
-chmod 644 "$ROOT/$TEST_FILE"
-SHA="$(sha256sum "$ROOT/$TEST_FILE" | cut -d' ' -f1)"
-log "work dir $WORK, prefix $P, file sha256 $SHA"
-
-# --- topology ----------------------------------------------------------------
-
-# Both kernels finish their UDP checksums: Stampede and the AF_XDP client check them.
-bench_topology_up server-tx-off
-
-# --- measurement helpers -----------------------------------------------------
-
-CLK_TCK="$(getconf CLK_TCK)"
-
-# Server CPU is read from a cgroup of our own (it counts forked children such as
-# tftpd-hpa's per-transfer processes even after they exit); without one, from
-# /proc for the processes alive in the server namespace.
-CG=""
-CG_KIND=""
-cg_setup() {
-    local base
-    for base in /sys/fs/cgroup /sys/fs/cgroup/unified; do
-        if [[ -f "$base/cgroup.procs" && -f "$base/cpu.stat" ]] && mkdir "$base/$P-srv" 2>/dev/null; then
-            CG="$base/$P-srv"; CG_KIND=v2; return 0
-        fi
-    done
-    base=/sys/fs/cgroup/cpuacct
-    if [[ -f "$base/cpuacct.usage" ]] && mkdir "$base/$P-srv" 2>/dev/null; then
-        CG="$base/$P-srv"; CG_KIND=v1; return 0
-    fi
-    return 1
-}
-cg_remove() {
-    local i
-    [[ -n "$CG" && -d "$CG" ]] || return 0
-    for ((i = 0; i < 20; i++)); do
-        rmdir "$CG" 2>/dev/null && return 0
-        sleep 0.1
-    done
-    log "could not remove cgroup $CG"
-}
-# Server CPU time in nanoseconds.
-server_cpu_ns() {
-    case "$CG_KIND" in
-    v2) awk '$1 == "usage_usec" { printf "%.0f\n", $2 * 1000; exit }' "$CG/cpu.stat" ;;
-    v1) cat "$CG/cpuacct.usage" ;;
-    *) echo $(( $(server_ticks) * 1000000000 / CLK_TCK )) ;;
-    esac
-}
-
-# Sum of utime+stime+cutime+cstime (ticks) over the processes in the server ns.
-server_ticks() {
-    local sum=0 pid st
-    for pid in $(ip netns pids "$NS_S" 2>/dev/null || true); do
-        st="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
-        st="${st##*) }"
-        # shellcheck disable=SC2086
-        set -- $st
-        sum=$((sum + ${12} + ${13} + ${14} + ${15}))
-    done
-    echo "$sum"
-}
-# CPU ticks of the kernel's ksoftirqd threads (packet processing deferred out
-# of the tasks' own context).
-ksoftirqd_ticks() {
-    local sum=0 pid st
-    for pid in $(pgrep '^ksoftirqd/' || true); do
-        st="$(cat "/proc/$pid/stat" 2>/dev/null)" || continue
-        st="${st##*) }"
-        # shellcheck disable=SC2086
-        set -- $st
-        sum=$((sum + ${12} + ${13}))
-    done
-    echo "$sum"
-}
-now() { date +%s.%N; }
-
-
-# --- servers -----------------------------------------------------------------
-
-SERVER_CMD=()
-SKIP_REASON=""
-server_cmd() {   # sets SERVER_CMD for $1, or returns 1 with the reason in SKIP_REASON
-    case "$1" in
-    stampede)
-        [[ -n "$STAMPEDE_BIN" && -x "$STAMPEDE_BIN" ]] ||
-            { SKIP_REASON="binary not found (build/stampede; ninja may have failed)"; return 1; }
-        SERVER_CMD=("$STAMPEDE_BIN" serve --iface "$IF_S" --tftp-root "$ROOT"
-            --max-sessions-per-client 4096) ;;
-    tftpd-hpa)
-        [[ -x /usr/sbin/in.tftpd ]] || { SKIP_REASON="/usr/sbin/in.tftpd not installed"; return 1; }
-        SERVER_CMD=(/usr/sbin/in.tftpd --foreground --listen --address "$SRV_IP:69"
-            --secure --user nobody "$ROOT") ;;
-    dnsmasq)
-        command -v dnsmasq >/dev/null || { SKIP_REASON="dnsmasq not installed"; return 1; }
-        SERVER_CMD=("$(command -v dnsmasq)" --keep-in-foreground --conf-file=/dev/null --port=0
-            --enable-tftp --tftp-root="$ROOT" --tftp-max=1024 --listen-address="$SRV_IP"
-            --bind-interfaces --tftp-no-fail --user=root --pid-file="$WORK/dnsmasq.pid"
-            --log-facility=-) ;;
-    atftpd)
-        ensure_atftpd >&2 || { SKIP_REASON="could not fetch/unpack atftpd (apt-get download atftpd)"; return 1; }
-        SERVER_CMD=("$ATFTPD_BIN" --daemon --no-fork --bind-address "$SRV_IP" --port 69
-            --user nobody --group nogroup --maxthread 1024 --logfile - "$ROOT") ;;
-    *) SKIP_REASON="unknown server"; return 1 ;;
-    esac
-}
-
-server_version() {
-    case "$1" in
-    stampede) local dirty=""
-        git -C "$REPO" diff --quiet HEAD -- dataplane control bpf 2>/dev/null || dirty="-dirty"
-        echo "Stampede (this repo, $(git -C "$REPO" rev-parse --short HEAD 2>/dev/null || echo '?')$dirty)" ;;
-    tftpd-hpa) dpkg-query -W -f='tftpd-hpa ${Version}' tftpd-hpa 2>/dev/null || echo tftpd-hpa ;;
-    dnsmasq) dnsmasq --version 2>/dev/null | head -1 ;;
-    atftpd) local deb
-        for deb in "$REPO"/build/peers/atftpd_*.deb; do
-            echo "atftpd $(dpkg-deb -f "$deb" Version 2>/dev/null || echo '?')"; return 0
-        done
-        echo atftpd ;;
-    esac
-}
-
-# Poll with a one-transfer tftp-load until it succeeds: at most 10 s / 25 tries.
-wait_ready() {
-    local t0 i
-    t0="$(date +%s)"
-    for ((i = 0; i < 25; i++)); do
-        kill -0 "$SERVER_PID" 2>/dev/null || return 1
-        if timeout 5 ip netns exec "$NS_C" "$TL" --server "$SRV_IP" --file "$TEST_FILE" \
-            --clients 1 --timeout-ms 200 --retries 3 --duration-limit 3 \
-            --expect-size "$FILE_SIZE" >/dev/null 2>&1; then
-            return 0
-        fi
-        (($(date +%s) - t0 >= 10)) && return 1
-        sleep 0.2
-    done
-    return 1
-}
-
-stop_server() {
-    local i
-    if [[ -n "$SERVER_PID" ]]; then
-        kill -TERM "$SERVER_PID" 2>/dev/null || true
-        for ((i = 0; i < 50; i++)); do
-            kill -0 "$SERVER_PID" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-        SERVER_PID=""
-    fi
-    kill_ns_procs "$NS_S"     # e.g. tftpd-hpa's per-transfer children
-}
-
-{
-    echo "nproc: $(nproc)"
-    echo "cpu: $(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
-    echo "kernel: $(uname -r)"
-    echo "date: $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
-    echo "memory: $(awk '/^MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)"
-    echo "load average before the run: $(cut -d' ' -f1-3 /proc/loadavg)"
-    irqacct=unknown
-    if [[ -r /proc/config.gz ]]; then
-        if zgrep -q '^CONFIG_IRQ_TIME_ACCOUNTING=y' /proc/config.gz; then irqacct=yes; else irqacct=no; fi
-    elif [[ -r "/boot/config-$(uname -r)" ]]; then
-        if grep -q '^CONFIG_IRQ_TIME_ACCOUNTING=y' "/boot/config-$(uname -r)"; then irqacct=yes; else irqacct=no; fi
-    fi
-    echo "IRQ time accounting (CONFIG_IRQ_TIME_ACCOUNTING): $irqacct"
-} >"$WORK/machine.txt"
-
-cg_setup || log "no cgroup for server CPU accounting; using /proc (misses exited children)"
-
-: >"$WORK/commands.txt"
-# Rounds outermost: each round runs every server once, so a slow or fast phase
-# of the machine (it is a shared VM) falls on all servers alike, and the median
-# of the rounds is compared.
-for ((rep = 1; rep <= REPEAT; rep++)); do
-for srv in $SERVERS; do
-    st="$WORK/res/$srv.status"
-    if [[ -f "$st" && "$(head -n 1 "$st")" != ok ]]; then
-        continue   # failed to start in an earlier round
-    fi
-    log "=== $srv (round $rep of $REPEAT)"
-    if ! server_cmd "$srv"; then
-        log "skip $srv: $SKIP_REASON"
-        echo "skipped: $SKIP_REASON" >"$st"
-        continue
-    fi
-    server_version "$srv" >"$WORK/res/$srv.version" || true
-    ((rep > 1)) || printf '%s: ip netns exec %s %s\n' "$srv" "$NS_S" "${SERVER_CMD[*]}" >>"$WORK/commands.txt"
-    slog="$WORK/res/$srv.log"
-    # Join the cgroup before exec, so that children the server forks at once
-    # (Stampede's dataplane) are counted too.
-    # (ip netns exec gives the child a sysfs of its own, without the cgroup mount,
-    # so the join happens first.)
-    sh -c '[ -z "$1" ] || echo $$ >"$1/cgroup.procs"; shift; exec "$@"' \
-        sh "$CG" ip netns exec "$NS_S" "${SERVER_CMD[@]}" >"$slog" 2>&1 </dev/null &
-    SERVER_PID=$!
-    if ! wait_ready; then
-        {
-            if kill -0 "$SERVER_PID" 2>/dev/null; then
-                echo "failed to start: running, but no successful transfer within 10 s"
-            else
-                src=0
-                wait "$SERVER_PID" || src=$?
-                SERVER_PID=""
-                echo "failed to start: exited with status $src"
-            fi
-            echo "--- log tail"
-            tail -n 20 "$slog" | cut -c1-300
-        } >"$st"
-        log "$srv: $(head -n 1 "$st")"
-        stop_server
-        continue
-    fi
-    echo ok >"$st"
-    for n in $CLIENTS; do
-        base="$WORK/res/$srv-$n-r$rep"
-        cmd=(taskset -c "$CLIENT_CPU" "$TL" --server "$SRV_IP" --file "$TEST_FILE" --clients "$n"
-            --blksize "$BLKSIZE" --windowsize "$WINDOWSIZE"
-            --expect-size "$FILE_SIZE" --duration-limit "$DURATION_LIMIT" --json "$base.json")
-        if [[ "$CLIENT_MODE" == xdp ]]; then
-            cmd+=(--xdp "$IF_C" --verify "$ROOT/$TEST_FILE")
-        else
-            cmd+=(--sha256 "$SHA")
-        fi
-        wait_quiet
-        log "$srv: $n clients (machine ${BG_PCT}% busy just before)"
-        read -r mt0 mb0 ms0 < <(machine_ticks)
-        st0="$(server_cpu_ns)"
-        kt0="$(ksoftirqd_ticks)"
-        w0="$(now)"
-        rc=0
-        ip netns exec "$NS_C" "${cmd[@]}" >"$base.txt" 2>&1 </dev/null &
-        CLIENT_PID=$!
-        wait "$CLIENT_PID" || rc=$?
-        CLIENT_PID=""
-        w1="$(now)"
-        st1="$(server_cpu_ns)"
-        kt1="$(ksoftirqd_ticks)"
-        read -r mt1 mb1 ms1 < <(machine_ticks)
-        sed 's/^/    /' "$base.txt" >&2
-        cat >"$base.cpu" <<EOF
-{"rc": $rc, "run_wall_s": $(awk -v a="$w0" -v b="$w1" 'BEGIN{printf "%.3f", b-a}'),
- "server_cpu_s": $(awk -v a="$st0" -v b="$st1" 'BEGIN{printf "%.3f", (b-a)/1e9}'), "server_cpu_source": "${CG_KIND:-proc}",
- "ksoftirqd_cpu_s": $(awk -v a="$kt0" -v b="$kt1" -v hz="$CLK_TCK" 'BEGIN{printf "%.3f", (b-a)/hz}'),
- "machine_total_ticks": $((mt1 - mt0)), "machine_busy_ticks": $((mb1 - mb0)),
- "machine_softirq_ticks": $((ms1 - ms0)), "ncpu": $(nproc), "background_pct_before": $BG_PCT}
+TFTP_ROOT="$WORK/tftp"
+HTTP_ROOT="$WORK/http"
+RES="$WORK/res"
+mkdir -p "$TFTP_ROOT" "$HTTP_ROOT/lab" "$RES" "$PLOTS"
+head -c $((NBP_MB << 20)) /dev/urandom >"$TFTP_ROOT/undionly.kpxe"
+head -c $((NBP_MB << 20)) /dev/urandom >"$TFTP_ROOT/ipxe.efi"
+cp "$TFTP_ROOT/undionly.kpxe" "$TFTP_ROOT/undionly.0" # dnsmasq asks BIOS clients for NAME.0
+head -c $((KERNEL_MB << 20)) /dev/urandom >"$HTTP_ROOT/lab/vmlinuz"
+head -c $((INITRD_MB << 20)) /dev/urandom >"$HTTP_ROOT/lab/initrd.img"
+# The peers' iPXE script: what Stampede's /boot.ipxe renders for the profile.
+cat >"$HTTP_ROOT/boot.ipxe" <<EOF
+#!ipxe
+kernel http://$SRV_IP:$HTTP_PORT/lab/vmlinuz initrd=initrd.img console=ttyS0
+initrd http://$SRV_IP:$HTTP_PORT/lab/initrd.img
+boot
 EOF
-        if ! grep -q 'tftp-load (N' "$WORK/commands.txt"; then
-            printf 'tftp-load (N = %s): ip netns exec %s %s\n' "${CLIENTS// /, }" "$NS_C" \
-                "$(echo "${cmd[*]}" | sed "s#--clients $n #--clients N #; s#$base.json#RESULT.json#; s#$ROOT#ROOT#g")" \
-                >>"$WORK/commands.txt"
-        fi
-        sleep 1   # let stragglers (server-side dallying/timeouts) settle
-    done
-    stop_server
+chmod -R a+rX "$TFTP_ROOT" "$HTTP_ROOT"
+
+bench_topology_up # the server keeps its offloads: see bench_topology_up
+log "work dir $WORK, namespaces $NS_S/$NS_C"
+
+# --- servers ----------------------------------------------------------------------------
+
+SERVER_PIDS=()
+CTL="$WORK/stampede.sock"
+
+start_bg() { # LOG CMD...: a server in the server namespace
+	local logf=$1
+	shift
+	ip netns exec "$NS_S" "$@" >"$logf" 2>&1 &
+	SERVER_PIDS+=($!)
+}
+
+start_stampede() {
+	cat >"$WORK/stampede.yaml" <<EOF
+tftp:
+  max_sessions: 4096
+  max_sessions_per_client: 4096
+http:
+  port: $HTTP_PORT
+  root: $HTTP_ROOT
+proxydhcp:
+  boot_files:
+    bios: undionly.kpxe
+    efi-x64: ipxe.efi
+profiles:
+  lab:
+    kernel: lab/vmlinuz
+    initrd: [lab/initrd.img]
+    cmdline: console=ttyS0
+default_profile: lab
+EOF
+	start_bg "$WORK/stampede.log" "$STAMPEDE" serve --iface "$IF_S" --config "$WORK/stampede.yaml" \
+		--tftp-root "$TFTP_ROOT" --http-root "$HTTP_ROOT" --stats-socket "$CTL"
+	local i
+	for ((i = 0; i < 300; i++)); do
+		"$STAMPEDE" stats --socket "$CTL" 2>/dev/null | grep -q '^dhcp_policy_loaded 1' && return 0
+		sleep 0.1
+	done
+	cat "$WORK/stampede.log" >&2
+	die "Stampede did not start"
+}
+
+start_nginx() {
+	cat >"$WORK/nginx.conf" <<EOF
+worker_processes auto;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx-error.log;
+daemon off;
+events { worker_connections 8192; }
+http {
+  access_log $WORK/nginx-access.log;
+  sendfile on;
+  tcp_nopush on;
+  keepalive_requests 100000;
+  default_type application/octet-stream;
+  # The same bounded send buffer per connection as Stampede's HTTP server.
+  server { listen $SRV_IP:$HTTP_PORT backlog=4096 sndbuf=512k; root $HTTP_ROOT; }
+}
+EOF
+	start_bg "$WORK/nginx.out" nginx -c "$WORK/nginx.conf"
+}
+
+start_dnsmasq() { # the proxyDHCP and TFTP peer, configured as the lab's stand-in
+	cat >"$WORK/dnsmasq.conf" <<EOF
+port=0
+user=root
+group=root
+interface=$IF_S
+bind-interfaces
+pid-file=$WORK/dnsmasq.pid
+dhcp-leasefile=$WORK/dnsmasq.leases
+dhcp-range=$SRV_IP,proxy,255.255.255.0
+dhcp-match=set:ipxe,175
+dhcp-userclass=set:ipxe,iPXE
+dhcp-boot=tag:ipxe,http://$SRV_IP:$HTTP_PORT/boot.ipxe,,$SRV_IP
+pxe-service=tag:!ipxe,X86-64_EFI,"storm",ipxe.efi
+pxe-service=tag:!ipxe,BC_EFI,"storm",ipxe.efi
+pxe-service=tag:!ipxe,x86PC,"storm",undionly
+enable-tftp
+tftp-root=$TFTP_ROOT
+tftp-max=4096
+tftp-no-fail
+EOF
+	ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
+	start_bg "$WORK/dnsmasq.out" dnsmasq --keep-in-foreground --conf-file="$WORK/dnsmasq.conf" --log-facility=-
+}
+
+start_tftpd_hpa() {
+	start_bg "$WORK/tftpd-hpa.out" /usr/sbin/in.tftpd --foreground --listen --address "$SRV_IP:69" \
+		--secure --user nobody "$TFTP_ROOT"
+}
+
+start_atftpd() {
+	ensure_atftpd >&2 || die "could not unpack atftpd"
+	start_bg "$WORK/atftpd.out" "$ATFTPD_BIN" --daemon --no-fork --bind-address "$SRV_IP" --port 69 \
+		--user nobody --group nogroup --maxthread 2048 --logfile - "$TFTP_ROOT"
+}
+
+# start SERVER: one of stampede, dnsmasq+nginx, nginx, dnsmasq, tftpd-hpa, atftpd
+start() {
+	SERVER_PIDS=()
+	case "$1" in
+	stampede) start_stampede ;;
+	dnsmasq+nginx) start_dnsmasq; start_nginx ;;
+	nginx) start_nginx ;;
+	dnsmasq) start_dnsmasq ;;
+	tftpd-hpa) start_tftpd_hpa ;;
+	atftpd) start_atftpd ;;
+	esac
+	sleep 1
+	# Ready when one client gets through the part this server serves.
+	local probe=(--mode tftp --file undionly.kpxe)
+	[[ $1 == nginx ]] && probe=(--mode http --url "http://$SRV_IP:$HTTP_PORT/boot.ipxe")
+	[[ $1 == stampede || $1 == dnsmasq+nginx ]] && probe=(--mode boot)
+	swarm_run probe 1 "${probe[@]}" >/dev/null || die "$1 did not serve a first client (see $WORK)"
+}
+
+# Peak RSS (VmHWM) and hugetlb pages of the server processes, in MiB.
+server_memory() {
+	local pid rss=0 huge=0 v
+	for pid in $(ip netns pids "$NS_S"); do
+		v=$(awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) && rss=$((rss + ${v:-0}))
+		v=$(awk '/^HugetlbPages:/ { print $2 }' "/proc/$pid/status" 2>/dev/null) && huge=$((huge + ${v:-0}))
+	done
+	echo "$((rss / 1024)) $((huge / 1024))"
+}
+
+stop() {
+	kill_ns_procs "$NS_S"
+	SERVER_PIDS=()
+	rm -f /run/stampede/"$IF_S".lock
+}
+
+# --- the client ---------------------------------------------------------------------------
+
+# swarm_run NAME CLIENTS ARGS...: one swarm run; its JSON in $RES/NAME.json.
+swarm_run() {
+	local name=$1 n=$2
+	shift 2
+	timeout 600 ip netns exec "$NS_C" taskset -c "$CLIENT_CPU" "$SWARM" --server "$SRV_IP" --iface "$IF_C" \
+		--clients "$n" --json "$RES/$name.json" --csv "$RES/$name.csv" --timeline "$RES/$name.timeline.csv" \
+		--duration-limit 500 "$@" >"$RES/$name.out" 2>&1
+}
+
+# measure SERVER STAGE N ARGS...: REPEAT runs; prints the JSON path of the median run
+# by the stage's time until the last client was done.
+measure() {
+	local server=$1 stage=$2 n=$3 r runs=()
+	shift 3
+	for ((r = 1; r <= REPEAT; r++)); do
+		local name="$stage-$server-$n-$r"
+		swarm_run "$name" "$n" "$@" || log "$name: some clients failed (see $RES/$name.out)"
+		runs+=("$(jq -r .last_done_s "$RES/$name.json") $RES/$name.json")
+	done
+	printf '%s\n' "${runs[@]}" | sort -n | sed -n "$(((REPEAT + 1) / 2))p" | cut -d' ' -f2
+}
+
+# --- runs -------------------------------------------------------------------------------
+
+declare -A FIG   # FIG[stage,server,n] = median JSON
+declare -A MEM   # MEM[stage,server] = "rss_mib huge_mib"
+MAX_N=$(tr ' ' '\n' <<<"$SIZES" | sort -n | tail -1)
+
+run_stage() { # STAGE "SERVERS" ARGS...
+	local stage=$1 servers=$2 server n
+	shift 2
+	for server in $servers; do
+		log "$stage: $server"
+		start "$server"
+		for n in $SIZES; do
+			FIG[$stage,$server,$n]=$(measure "$server" "$stage" "$n" "$@")
+			log "  N=$n: $(jq -r '"\(.booted)/\(.clients) in \(.last_done_s) s, \(.mb_per_s) MB/s"' "${FIG[$stage,$server,$n]}")"
+		done
+		MEM[$stage,$server]=$(server_memory)
+		stop
+	done
+}
+
+has_part storm && run_stage storm "stampede dnsmasq+nginx" --mode boot --arch mix \
+	--tftp-root "$TFTP_ROOT" --http-root "$HTTP_ROOT"
+# Only the TFTP stage receives through AF_XDP: an XDP program on the client's
+# veth moves its receive path to a 256-entry ring that hundreds of TCP
+# connections overflow (the server's veth counts the drops, TCP times out), so
+# the stages with HTTP use kernel sockets (one UDP socket per TFTP transfer).
+has_part tftp && run_stage tftp "stampede dnsmasq tftpd-hpa atftpd" --mode tftp --file undionly.kpxe \
+	--tftp-root "$TFTP_ROOT" --xdp
+has_part http && run_stage http "stampede nginx" --mode http --http-root "$HTTP_ROOT" \
+	--url "http://$SRV_IP:$HTTP_PORT/lab/vmlinuz" --url "http://$SRV_IP:$HTTP_PORT/lab/initrd.img"
+has_part dhcp && run_stage dhcp "stampede dnsmasq" --mode dhcp --arch mix
+
+PERFDHCP_MD="" VETH_MD=""
+if has_part dhcp && [[ -x bench/dhcp_bench.sh ]]; then
+	log "perfdhcp"
+	NS_S="$NS_S" NS_C="$NS_C" IF_S="$IF_S" IF_C="$IF_C" SRV_IP="$SRV_IP" CLI_IP="$CLI_IP" \
+		OUT="$WORK/perfdhcp.md" bash bench/dhcp_bench.sh >"$WORK/perfdhcp.json" 2>"$WORK/perfdhcp.log" ||
+		log "dhcp_bench.sh failed (see $WORK/perfdhcp.log)"
+	[[ -s "$WORK/perfdhcp.md" ]] && PERFDHCP_MD="$WORK/perfdhcp.md"
+	grep '^{' "$WORK/perfdhcp.json" | tail -1 >"$WORK/perfdhcp.line" || true
+fi
+if has_part veth && [[ -x bench/veth_limit.sh ]]; then
+	log "raw veth limit"
+	NS_S="$NS_S" NS_C="$NS_C" IF_S="$IF_S" IF_C="$IF_C" SRV_IP="$SRV_IP" CLI_IP="$CLI_IP" \
+		OUT="$WORK/veth.md" bash bench/veth_limit.sh >"$WORK/veth.json" 2>"$WORK/veth.log" ||
+		log "veth_limit.sh failed (see $WORK/veth.log)"
+	[[ -s "$WORK/veth.md" ]] && VETH_MD="$WORK/veth.md"
+	grep '^{' "$WORK/veth.json" | tail -1 >"$WORK/veth.line" || true
+fi
+
+CEILING_MD=""
+if has_part ceiling && [[ -x bench/swarm_ceiling.sh ]]; then
+	log "the swarm's ceiling"
+	NS_S="$NS_S" NS_C="$NS_C" IF_S="$IF_S" IF_C="$IF_C" SRV_IP="$SRV_IP" CLI_IP="$CLI_IP" SIZES="$SIZES" \
+		OUT="$WORK/ceiling.md" bash bench/swarm_ceiling.sh >"$WORK/ceiling.json" 2>"$WORK/ceiling.log" ||
+		log "swarm_ceiling.sh failed (see $WORK/ceiling.log)"
+	[[ -s "$WORK/ceiling.md" ]] && CEILING_MD="$WORK/ceiling.md"
+fi
+
+# --- plots ----------------------------------------------------------------------------------
+
+for server in stampede dnsmasq+nginx; do
+	[[ -n "${FIG[storm,$server,$MAX_N]:-}" ]] || continue
+	json=${FIG[storm,$server,$MAX_N]}
+	bash bench/swarm_plot.sh "${json%.json}" "$server, $MAX_N clients" >/dev/null
+	cp "${json%.json}-stages.png" "$PLOTS/storm-$server-stages.png"
+	cp "${json%.json}-throughput.png" "$PLOTS/storm-$server-throughput.png"
 done
-done
 
-# Report the median run (by MB/s) of each server and client count; keep every
-# run's figure for the range.
-for srv in $SERVERS; do
-  for n in $CLIENTS; do
-      python3 - "$WORK/res" "$srv" "$n" "$REPEAT" <<'MEDIAN'
-import json, os, shutil, sys
-res, srv, n, reps = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
-runs = []
-for r in range(1, reps + 1):
-    try:
-        with open(os.path.join(res, f"{srv}-{n}-r{r}.json")) as f:
-            runs.append((json.load(f)["mb_per_s"], r))
-    except (OSError, ValueError, KeyError):
-        pass
-if runs:
-    runs.sort()
-    median = runs[len(runs) // 2][1]
-    for ext in ("json", "cpu", "txt"):
-        src = os.path.join(res, f"{srv}-{n}-r{median}.{ext}")
-        if os.path.exists(src):
-            shutil.copy(src, os.path.join(res, f"{srv}-{n}.{ext}"))
-    with open(os.path.join(res, f"{srv}-{n}.all"), "w") as f:
-        f.write(" ".join(f"{mb:.1f}" for mb, _ in sorted(runs, key=lambda x: x[1])))
-MEDIAN
-  done
-done
+# --- report -----------------------------------------------------------------------------------
 
-# --- report ------------------------------------------------------------------
+j() { jq -r "$2" "$1"; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
+fig() { echo "${FIG[$1,$2,$3]:-}"; }
 
-python3 - "$WORK" "$OUT" "$SERVERS" "$CLIENTS" "$P" "$BLKSIZE" "$WINDOWSIZE" "$FILE_SIZE" "$CLIENT_MODE" <<'PYEOF'
-import json, os, sys
-work, out, servers, clients, prefix, blksize, windowsize, fsize, client_mode = sys.argv[1:10]
-servers = servers.split(); clients = [int(c) for c in clients.split()]
-res = os.path.join(work, "res")
+stage_table() { # STAGE "SERVERS" REFERENCE METRIC(last|mbps|rate)
+	local stage=$1 servers=$2 ref=$3 server n f rf
+	echo "| N | server | done/failed | last done s | MB/s | per-client p50 / p99 ms | datagrams rx by client | swarm CPU % | vs $ref |"
+	echo "|---|---|---|---|---|---|---|---|---|"
+	for n in $SIZES; do
+		rf=$(fig "$stage" "$ref" "$n")
+		for server in $servers; do
+			f=$(fig "$stage" "$server" "$n")
+			[[ -n $f ]] || continue
+			local cmp
+			if [[ $stage == dhcp ]]; then
+				cmp="$(ratio "$(j "$f" '.clients / .last_done_s')" "$(j "$rf" '.clients / .last_done_s')")× DISCOVERs/s"
+			else
+				cmp="$(ratio "$(j "$rf" .last_done_s)" "$(j "$f" .last_done_s)")× sooner"
+			fi
+			echo "| $n | $server | $(j "$f" '"\(.booted)/\(.failed)"') | $(j "$f" '.last_done_s * 1000 | round / 1000') | $(j "$f" '.mb_per_s | round') | $(j "$f" '"\(.stages.boot.p50_ms | round) / \(.stages.boot.p99_ms | round)"') | $(j "$f" .pkts_rx) | $(j "$f" .cpu_pct) | $cmp |"
+		done
+	done
+}
 
-def read(p, default=None):
-    try:
-        with open(p) as f:
-            return f.read()
-    except OSError:
-        return default
+storm_stage_table() { # per-stage percentiles of the biggest storm
+	local server f s
+	echo "| server | stage | clients | p50 ms | p90 ms | p99 ms | max ms |"
+	echo "|---|---|---|---|---|---|---|"
+	for server in stampede dnsmasq+nginx; do
+		f=$(fig storm "$server" "$MAX_N")
+		[[ -n $f ]] || continue
+		for s in dhcp boot_server tftp ipxe_dhcp script kernel initrd boot; do
+			echo "| $server | $s | $(j "$f" ".stages.$s | \"\(.count) | \(.p50_ms) | \(.p90_ms) | \(.p99_ms) | \(.max_ms)\"") |"
+		done
+	done
+}
 
-def load(srv, n):
-    j = read(os.path.join(res, f"{srv}-{n}.json"))
-    c = read(os.path.join(res, f"{srv}-{n}.cpu"))
-    try:
-        j = json.loads(j) if j else None
-    except ValueError:
-        j = None
-    try:
-        c = json.loads(c) if c else None
-    except ValueError:
-        c = None
-    return j, c
 
-status = {s: (read(os.path.join(res, f"{s}.status"), "not run") or "not run").strip() for s in servers}
-version = {s: (read(os.path.join(res, f"{s}.version"), "") or "").strip() for s in servers}
-machine = read(os.path.join(work, "machine.txt"), "").strip()
-irqacct = "unknown"
-for line in machine.splitlines():
-    if line.startswith("IRQ time accounting"):
-        irqacct = line.rsplit(":", 1)[1].strip()
-commands = read(os.path.join(work, "commands.txt"), "").strip()
+# targets: one row per target of issue 5, from this run's figures.
+targets() {
+	local n256=256 f g r
+	echo "| target | measured | met |"
+	echo "|---|---|---|"
+	f=$(fig storm stampede "$MAX_N") g=$(fig storm dnsmasq+nginx "$MAX_N")
+	if [[ -n $f && -n $g ]]; then
+		r=$(ratio "$(j "$g" .last_done_s)" "$(j "$f" .last_done_s)")
+		echo "| storm of $MAX_N: all boot, no failures | $(j "$f" '"\(.booted) booted, \(.failed) failed"') | $(j "$f" 'if .failed == 0 then "yes" else "no" end') |"
+		echo "| storm of $MAX_N: last client done ≥ 5× sooner than dnsmasq + nginx | $(j "$f" .last_done_s) s vs $(j "$g" .last_done_s) s: ${r}× | $(awk -v r="$r" 'BEGIN { print (r >= 5 ? "yes" : "no") }') |"
+	fi
+	f=$(fig tftp stampede $n256)
+	for peer in tftpd-hpa dnsmasq; do
+		g=$(fig tftp "$peer" $n256)
+		[[ -n $f && -n $g ]] || continue
+		local want=20
+		[[ $peer == dnsmasq ]] && want=5
+		r=$(ratio "$(j "$f" .mb_per_s)" "$(j "$g" .mb_per_s)")
+		echo "| TFTP, 256 clients: ≥ ${want}× $peer's aggregate | $(j "$f" '.mb_per_s | round') vs $(j "$g" '.mb_per_s | round') MB/s: ${r}× | $(awk -v r="$r" -v w="$want" 'BEGIN { print (r >= w ? "yes" : "no") }') |"
+	done
+	if [[ -n $f && -s $WORK/veth.line ]]; then
+		local pps ceiling
+		pps=$(j "$f" '.pkts_rx / .last_done_s | round')
+		ceiling=$(jq -r '.tftp_ceiling.pps // empty' "$WORK/veth.line")
+		[[ -n $ceiling ]] && echo "| TFTP, 256 clients: packet rate within 2× of the raw veth limit (AF_XDP → AF_XDP, 1514-byte frames) | $pps vs $ceiling packets/s: $(ratio "$ceiling" "$pps")× below | $(awk -v a="$pps" -v c="$ceiling" 'BEGIN { print (a * 2 >= c ? "yes" : "no") }') |"
+	fi
+	if [[ -s $WORK/perfdhcp.line ]]; then
+		jq -r '"| proxyDHCP: ≥ 5× dnsmasq'"'"'s answered PXE DISCOVERs/s (dhcp-rate, at saturation) | \(.servers.stampede.max_per_s) vs \(.servers.dnsmasq.max_per_s)/s: \(.ratio)× | \(if .ratio >= 5 then "yes" else "no" end) |",
+		       "| proxyDHCP: p99 latency under 1 ms (at the highest drop-free rate) | \(.servers.stampede.nodrop_p99_us) µs at \(.servers.stampede.nodrop_rate)/s | \(if .servers.stampede.nodrop_p99_us < 1000 then "yes" else "no" end) |"' \
+			"$WORK/perfdhcp.line"
+	fi
+	for n in $SIZES; do
+		f=$(fig http stampede "$n") g=$(fig http nginx "$n")
+		[[ -n $f && -n $g ]] || continue
+		r=$(ratio "$(j "$f" .mb_per_s)" "$(j "$g" .mb_per_s)")
+		echo "| HTTP, $n clients: ≥ 0.9× nginx's throughput | $(j "$f" '.mb_per_s | round') vs $(j "$g" '.mb_per_s | round') MB/s: ${r}× | $(awk -v r="$r" 'BEGIN { print (r >= 0.9 ? "yes" : "no") }') |"
+	done
+}
 
-L = []
-L.append("# TFTP server comparison")
-L.append("")
-L.append("Written by `bench/run.sh` (do not edit by hand; re-run it). Each server serves the same "
-         f"{int(fsize) // (1024*1024)} MiB file of random bytes from the server namespace over a veth pair "
-         "(MTU 1500) to `tftp-load` in the client namespace. All transfers of a run start at once, each "
-         f"from its own UDP port; the client asks for blksize {blksize}, tsize and windowsize {windowsize} "
-         "(RFC 7440), so a server without windowsize support falls back to lock-step by itself. "
-         + ("Every transfer's bytes are compared with the served file, block by block (`--verify`). "
-            if client_mode == "xdp" else "Every transfer's size and SHA-256 are checked. ")
-         + f"Each server and client count is run {os.environ.get('REPEAT', '5')} times.")
-L.append("")
-if client_mode == "xdp":
-    L.append("The client, pinned to core 0, receives through AF_XDP (`--xdp`): it loads Stampede's XDP "
-             "program on the client veth, steering only its own ports, so ARP and everything else "
-             "still reach the client's kernel; it turns on threaded NAPI for that veth and pins the "
-             "NAPI thread to its own core. On a veth the receiving side's processing otherwise runs "
-             "on the *sender's* CPU; this way the client's receive work is charged to the client's "
-             "core, as it would be on a separate machine, and the kernel's UDP stack and socket "
-             "wake-ups are out of the client's path. The same client, options and topology serve "
-             "every server. Stampede's dataplane polls on core 1.")
-    L.append("")
-L.append("")
-L.append(f"Reproduce with `sudo bench/run.sh` (environment: CLIENTS, FILE_MB, REPEAT, CLIENT_MODE; see the "
-         "script's header).")
-L.append("")
-L.append("## Machine")
-L.append("")
-for line in machine.splitlines():
-    L.append(f"- {line}")
-L.append("")
-L.append("## Commands")
-L.append("")
-L.append(f"Topology: netns `{prefix}s` (server, `{prefix}s0` 10.77.0.1/24) and `{prefix}c` (client, "
-         f"`{prefix}c0` 10.77.0.2/24), a veth pair, MTU 1500, transmit checksum offload off on both "
-         "ends (`ethtool -K IF tx off`) so that every datagram carries a finished UDP checksum. "
-         "ROOT is a temporary directory (mode 755, file 644).")
-L.append("")
-L.append("```")
-L.append(commands)
-L.append("```")
-L.append("")
-L.append("Versions: " + "; ".join(f"{s}: {version[s] or 'n/a'}" for s in servers))
-L.append("")
-
-def client_busy_pct(j):
-    """tftp-load's CPU less the time it spent spinning on an empty ring (--xdp)."""
-    wall = j.get("wall_s") or 1e-9
-    return max(0.0, j["cpu_pct"] - 100.0 * j.get("spin_idle_s", 0.0) / wall)
-
-def f1(x): return "—" if x is None else f"{x:.1f}"
-def f2(x): return "—" if x is None else f"{x:.2f}"
-
-summary = {}
-for n in clients:
-    L.append(f"## {n} concurrent transfers")
-    L.append("")
-    L.append("| server | completed/failed | window | wall s | aggregate MB/s | runs MB/s | p50 ms | p99 ms | client CPU % | ratio |")
-    L.append("|---|---|---|---|---|---|---|---|---|---|")
-    st_j, _ = load("stampede", n)
-    st_mb = st_j["mb_per_s"] if st_j and st_j.get("completed") else None
-    notes = []
-    for s in servers:
-        j, c = load(s, n)
-        if status[s] != "ok" or not j:
-            why = status[s].splitlines()[0] if status[s] != "ok" else "no result (client crashed?)"
-            L.append(f"| {s} | — | — | — | — | — | — | — | — | {why} |")
-            continue
-        mb = j["mb_per_s"]
-        ratio = "—"
-        if st_mb is not None and mb > 0:
-            ratio = f"{st_mb / mb:.2f}"
-        win = j.get("windowsize_negotiated")
-        win = "—" if win is None else str(win)
-        runs = (read(os.path.join(res, f"{s}-{n}.all"), "") or "").strip().replace(" ", ", ")
-        L.append(f"| {s} | {j['completed']}/{j['failed']} | {win} | {j['wall_s']:.2f} | {mb:.1f} | {runs} | "
-                 f"{j['p50_ms']:.1f} | {j['p99_ms']:.1f} | {client_busy_pct(j):.0f} | {ratio} |")
-        if j["failed"]:
-            reasons = ", ".join(f"{v} × {k}" for k, v in j["failures"].items())
-            notes.append(f"- {s}: failed transfers: {reasons}")
-        summary[(s, n)] = (j, c)
-    L.append("")
-    L.append("Each figure is the median of the runs listed under `runs MB/s` (in round order; "
-             "every round runs every server in turn); the other columns come from that median run. "
-             "`window` is the windowsize the server agreed to in its OACK (1 = lock-step). "
-             "`ratio` is Stampede's MB/s divided by that server's. Client CPU % is tftp-load's "
-             "user+sys time as a share of one core over the run, less the time it spent "
-             "busy-waiting on an empty receive ring (`--xdp` spins briefly before sleeping).")
-    L.append("")
-    L.extend(notes)
-    if notes:
-        L.append("")
-    # CPU breakdown
-    L.append(f"CPU during the {n}-client runs (100 % = one core; the machine has {os.cpu_count()} cores):")
-    L.append("")
-    L.append("| server | tftp-load % (user/sys) | server processes % | ksoftirqd % | other % | machine busy % | softirq % | packets rx/tx by client |")
-    L.append("|---|---|---|---|---|---|---|---|")
-    for s in servers:
-        if (s, n) not in summary:
-            continue
-        j, c = summary[(s, n)]
-        if not c:
-            continue
-        wall = c["run_wall_s"] or 1e-9
-        tot = c["machine_total_ticks"] or 1
-        ncpu = c["ncpu"]
-        busy = 100.0 * ncpu * c["machine_busy_ticks"] / tot
-        soft = 100.0 * ncpu * c["machine_softirq_ticks"] / tot
-        srv = 100.0 * c["server_cpu_s"] / wall
-        u = 100.0 * j.get("cpu_user_s", 0) / wall
-        y = 100.0 * j.get("cpu_sys_s", 0) / wall
-        c.update(busy_pct=busy, soft_pct=soft, srv_pct=srv, cli_user_pct=u, cli_sys_pct=y)
-        ksi = 100.0 * c.get("ksoftirqd_cpu_s", 0.0) / wall
-        other = max(0.0, busy - srv - u - y - ksi)
-        c["other_pct"] = other
-        c["ksi_pct"] = ksi
-        L.append(f"| {s} | {j['cpu_pct']:.0f} ({u:.0f}/{y:.0f}) | {srv:.0f} | {ksi:.0f} | {other:.0f} | "
-                 f"{busy:.0f} of {100*ncpu} | {soft:.0f} | {j['pkts_rx']}/{j['pkts_tx']} |")
-    L.append("")
-    L.append("`ksoftirqd` is packet processing the kernel deferred to its own threads. `other` is "
-             "the rest of the machine's busy time: other kernel threads and anything else that ran "
-             "on the machine meanwhile (not part of the benchmark). `softirq` is "
-             "the machine's softirq time in any context" + (
-             "; with this kernel's tick-based accounting it is also counted in the CPU time of "
-             "the task it interrupted, so it overlaps the other columns" if irqacct == "no" else "")
-             + ".")
-    L.append("")
-
-# The issue's targets, from the same runs.
-targets = {"tftpd-hpa": 10.0, "dnsmasq": 3.0}
-L.append("## Targets")
-L.append("")
-L.append("| clients | vs | target | measured ratio | met |")
-L.append("|---|---|---|---|---|")
-for n in clients:
-    st = summary.get(("stampede", n))
-    for peer, want in targets.items():
-        pj = summary.get((peer, n))
-        if not st or not pj or not pj[0]["mb_per_s"]:
-            L.append(f"| {n} | {peer} | ≥ {want:g}× | — | not measured |")
-            continue
-        r = st[0]["mb_per_s"] / pj[0]["mb_per_s"]
-        ok = r >= want and st[0]["failed"] == 0
-        L.append(f"| {n} | {peer} | ≥ {want:g}× | {r:.1f}× | {'yes' if ok else 'no'} |")
-    if st:
-        L.append(f"| {n} | (failures) | 0 | {st[0]['failed']} | {'yes' if st[0]['failed'] == 0 else 'no'} |")
-L.append("")
-
-# What limits it: derived from the measurements above.
-single_threaded = {"dnsmasq"}
-L.append("## What limits it")
-L.append("")
-L.append("Server, client and the kernel's packet processing all share this machine's cores, so "
-         "these figures compare servers under identical conditions rather than measure any "
-         "server's capacity on dedicated hardware. On a veth pair the receiving side's protocol "
-         "processing runs as softirq in the sending task's context (or in ksoftirqd)" + (
-         ", and this kernel charges that time to the task it ran in: tftp-load's system time "
-         "includes delivering its ACKs into the server's socket, and the server's includes "
-         "delivering DATA to the client" if irqacct == "no" else "") + ". tftp-load's user-space "
-         "share (parsing, checksum and content verification of every byte) is the part that is its own.")
-L.append("")
-for (s, n), (j, c) in sorted(summary.items(), key=lambda kv: (kv[0][1], servers.index(kv[0][0]))):
-    if not c or "busy_pct" not in c:
-        continue
-    ncpu = c["ncpu"]
-    win = j.get("windowsize_negotiated")
-    lockstep = win == 1
-    if lockstep:
-        mode = (f"lock-step: {j['pkts_tx']} client packets (ACKs) for {j['pkts_rx']} received")
-    else:
-        mode = f"windowsize {win}: {j['pkts_tx']} client packets for {j['pkts_rx']} received"
-    cpu = (f"CPU (100 % = one core): server {c['srv_pct']:.0f} %, tftp-load {client_busy_pct(j):.0f} % busy "
-           f"(user space {c['cli_user_pct']:.0f} %), ksoftirqd {c['ksi_pct']:.0f} %, "
-           f"whole machine {c['busy_pct']:.0f} % of {100 * ncpu} %")
-    full = c["busy_pct"] >= 90.0 * ncpu
-    v = []
-    if client_busy_pct(j) >= 90:
-        v.append(f"tftp-load is at a full core ({c['cli_user_pct']:.0f} % of it in user space, the "
-                 "rest kernel packet processing), so the client side shares the limit and this "
-                 "figure is a lower bound for the server")
-    if full:
-        t = ("All cores are saturated: server, client and the kernel's packet processing compete "
-             "for them, so the run is CPU-bound")
-        if lockstep:
-            t += (", and lock-step spends that CPU on one ACK, one server wake-up and one client "
-                  "wake-up per 1468-byte block")
-        v.append(t)
-    elif c["srv_pct"] >= 90 and s in single_threaded:
-        v.append("the single-threaded server is at a full core while the machine still has idle time")
-    elif c["busy_pct"] >= 80.0 * ncpu:
-        t = f"the machine is near saturation ({c['busy_pct']:.0f} % of {100 * ncpu} %)"
-        if lockstep:
-            t += ("; lock-step adds a round trip of wake-ups (ACK, server, DATA, client) per "
-                  "block on top of the CPU cost")
-        v.append(t)
-    elif lockstep:
-        v.append("no core and no process is saturated: lock-step makes each transfer wait one "
-                 "round trip (ACK, server wake-up, DATA, client wake-up) per block, so latency "
-                 "bounds it rather than CPU")
-    else:
-        v.append(f"the machine has idle time ({c['busy_pct']:.0f} % of {100 * ncpu} % busy)")
-    if c.get("other_pct", 0) >= 20:
-        v.append(f"work outside the benchmark took {c['other_pct']:.0f} % of a core during this run, "
-                 "so this figure is pessimistic")
-    if s == "stampede" and c["srv_pct"] >= 90:
-        v.append("a poll-mode dataplane core counts as busy whether or not it is the limit")
-    if j["failed"]:
-        v.append(f"{j['failed']} transfers failed, see above")
-    text = ". ".join(x if x.startswith("tftp-load") else x[0].upper() + x[1:] for x in v)
-    L.append(f"- **{s}, {n} clients**, {j['mb_per_s']:.1f} MB/s, {mode}. {cpu}. {text}.")
-L.append("")
-L.append("### Where Stampede's time goes")
-L.append("")
-L.append("A profile of both cores (`perf record -a -C 1` and `-C 0`, 2 s in the middle of a "
-         "64- and a 256-client run of this configuration, 2026-11-23) showed:")
-L.append("")
-L.append("- Core 1 (the dataplane): about three quarters of its time is the kernel's AF_XDP "
-         "*copy-mode* transmit on a veth: the `sendto` kick, `__xsk_generic_xmit` allocating an skb "
-         "and copying each frame, `veth_xmit`, scheduling the peer's NAPI. Stampede's own share "
-         "(the loop, the copy from the hugepage cache into the mbuf, headers) is the rest; the UDP "
-         "checksum of the payload no longer shows, since block sums are computed once per cache "
-         "version. On a NIC with AF_XDP zero-copy the skb and its copy disappear from this path.")
-L.append("- Core 0 (the client): the veth's threaded NAPI receive (copy-on-write of each skb into a "
-         "page-pool page so that XDP can run, then the copy into the client's UMEM) takes most of "
-         "it; tftp-load itself (parsing, comparing every block with the file) is 10-15 % of the "
-         "core. With 64 transfers this core is the first to saturate, which is why Stampede's "
-         "64-client figure is below its 256-client one in some rounds; with 256 the dataplane core "
-         "is the limit (about 95 % busy).")
-L.append("- This is a shared 2-core VM: the same configuration measured 800-1170 MB/s from one "
-         "minute to the next (no steal time reported), hence the interleaved rounds and medians.")
-L.append("")
-srcs = sorted({c.get("server_cpu_source", "?") for (j, c) in summary.values() if c})
-L.append("Server CPU is " + ("read from a cgroup holding the server and its children"
-         if srcs and all(x in ("v1", "v2") for x in srcs) else
-         "summed from /proc over the server namespace's live processes (exited children are missed)")
-         + "; softirq and machine figures come from /proc/stat, so anything else running on the "
-         "machine during the run is included in them (see the load average above).")
-L.append("")
-for s in servers:
-    if status[s] != "ok":
-        L.append(f"### {s}: not measured")
-        L.append("")
-        L.append("```")
-        L.append(status[s])
-        L.append("```")
-        L.append("")
-
-with open(out + ".tmp", "w") as f:
-    f.write("\n".join(L).rstrip() + "\n")
-os.replace(out + ".tmp", out)
-PYEOF
+limits() {
+	cat <<'TEXT'
+- **One 2-core machine.** The client is pinned to core 0; Stampede's dataplane polls
+  core 1; everything else (the control plane, the HTTP servers' threads, the peers, the
+  kernel's veth work) shares the two. A real deployment has the clients on other machines.
+- **XDP on a veth and TCP.** An XDP program on a veth moves its receive path to a
+  256-entry ring (the veth's own NAPI); hundreds of TCP connections overflow it (the
+  sending side counts the drops) and time out. The swarm therefore receives through
+  AF_XDP only in the TFTP stage; where HTTP runs, it uses one kernel UDP socket per TFTP
+  transfer, and its receive work then runs on the sending core (the server's). The same
+  ring holds the server's side: a burst of a thousand DISCOVERs all at once overflows it,
+  and firmware's retransmission (1 s, 2 s, ...) shows in the DHCP percentiles.
+- **HTTP dominates the storm.** 32 MiB per client over TCP on one veth: the full storm's
+  time is mostly the HTTP stage, where both servers send with sendfile and the veth and
+  the kernel's TCP are the limit; the storm's ratio cannot exceed what the HTTP stage
+  allows.
+TEXT
+}
+{
+	echo "# Boot-storm benchmark"
+	echo
+	echo "Written by \`bench/run.sh\` (do not edit by hand; re-run it). One run, one client"
+	echo "(\`build/bench/swarm\`, pinned to core $CLIENT_CPU; TFTP through AF_XDP in the TFTP stage, through"
+	echo "kernel sockets where HTTP runs too: see \"What limits the figures\"), one pair of namespaces"
+	echo "joined by one veth (MTU 1500), every server in turn. Each figure is the median of $REPEAT runs"
+	echo "(by the time until the last client was done). Every byte each client receives over TFTP"
+	echo "and HTTP is compared with the served files; a proxy reply that offers an address fails"
+	echo "the client."
+	echo
+	echo "Reproduce with \`sudo bench/run.sh\` (environment: SIZES, REPEAT, PARTS, NBP_MB, KERNEL_MB,"
+	echo "INITRD_MB; see its header). The TFTP deep dive with 8 MiB files is \`bench/tftp_deep.sh\` →"
+	echo "[RESULTS-tftp.md](RESULTS-tftp.md)."
+	echo
+	echo "## Targets (issue 5), from this run"
+	echo
+	targets
+	echo
+	echo "## What limits the figures"
+	echo
+	limits
+	echo
+	echo "## Machine"
+	echo
+	echo "- $(nproc) cores: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)"
+	echo "- kernel $(uname -r), $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+	echo "- date $(date -u '+%Y-%m-%d %H:%M UTC'), Stampede $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- dataplane control bpf || echo -dirty)"
+	echo "- peers: $(dnsmasq --version | head -1 | cut -d' ' -f1-3), nginx $(nginx -v 2>&1 | cut -d/ -f2), tftpd-hpa $(dpkg-query -W -f='${Version}' tftpd-hpa 2>/dev/null), atftpd $(dpkg-deb -f "$REPO"/build/peers/atftpd_*.deb Version 2>/dev/null || echo '?')"
+	echo
+	echo "## Files and commands"
+	echo
+	echo "- NBP: ${NBP_MB} MiB (\`undionly.kpxe\`, \`ipxe.efi\`) over TFTP; kernel ${KERNEL_MB} MiB + initrd ${INITRD_MB} MiB over HTTP."
+	echo "- Clients: \`--arch mix\` (even clients BIOS, odd UEFI x64: the UEFI ones go through the 4011 boot server), all started at once."
+	echo
+	echo '```'
+	echo "swarm: ip netns exec $NS_C taskset -c $CLIENT_CPU $SWARM --server $SRV_IP --iface $IF_C --clients N --mode boot --arch mix --tftp-root TFTP_ROOT --http-root HTTP_ROOT"
+	echo "       (--mode tftp --file undionly.kpxe --xdp | --mode http --url .../lab/vmlinuz --url .../lab/initrd.img | --mode dhcp)"
+	echo "stampede: $STAMPEDE serve --iface $IF_S --config stampede.yaml --tftp-root TFTP_ROOT --http-root HTTP_ROOT"
+	sed 's/^/  /' "$WORK/stampede.yaml"
+	echo "dnsmasq --keep-in-foreground --conf-file=dnsmasq.conf"
+	sed 's/^/  /' "$WORK/dnsmasq.conf" 2>/dev/null || true
+	echo "nginx -c nginx.conf"
+	sed 's/^/  /' "$WORK/nginx.conf" 2>/dev/null || true
+	echo "in.tftpd --foreground --listen --address $SRV_IP:69 --secure --user nobody TFTP_ROOT"
+	echo "atftpd --daemon --no-fork --bind-address $SRV_IP --port 69 --user nobody --group nogroup --maxthread 2048 --logfile - TFTP_ROOT"
+	echo '```'
+	if has_part storm; then
+		echo
+		echo "## Full storm: Stampede vs dnsmasq + nginx"
+		echo
+		stage_table storm "stampede dnsmasq+nginx" dnsmasq+nginx
+		echo
+		echo "Per stage, $MAX_N clients (median run):"
+		echo
+		storm_stage_table
+		echo
+		echo "![stages](plots/storm-stampede-stages.png) ![stages](plots/storm-dnsmasq+nginx-stages.png)"
+		echo
+		echo "![throughput](plots/storm-stampede-throughput.png) ![throughput](plots/storm-dnsmasq+nginx-throughput.png)"
+	fi
+	if has_part tftp; then
+		echo
+		echo "## TFTP stage (${NBP_MB} MiB each, blksize 1468, windowsize 64 asked)"
+		echo
+		stage_table tftp "stampede dnsmasq tftpd-hpa atftpd" tftpd-hpa
+	fi
+	if has_part http; then
+		echo
+		echo "## HTTP stage (kernel + initrd, $((KERNEL_MB + INITRD_MB)) MiB per client)"
+		echo
+		stage_table http "stampede nginx" nginx
+	fi
+	if has_part dhcp; then
+		echo
+		echo "## proxyDHCP stage (swarm --mode dhcp: DISCOVER, and 4011 for the UEFI half, all clients at once)"
+		echo
+		stage_table dhcp "stampede dnsmasq" dnsmasq
+		[[ -n $PERFDHCP_MD ]] && { echo; cat "$PERFDHCP_MD"; }
+	fi
+	[[ -n $VETH_MD ]] && { echo; cat "$VETH_MD"; }
+	[[ -n $CEILING_MD ]] && { echo; cat "$CEILING_MD"; }
+	echo
+	echo "## Memory after the $MAX_N-client runs"
+	echo
+	echo "Peak resident set (VmHWM, summed over the server's processes) and hugetlb pages mapped."
+	echo
+	echo "| stage | server | peak RSS MiB | hugepages MiB |"
+	echo "|---|---|---|---|"
+	for key in "${!MEM[@]}"; do
+		read -r rss huge <<<"${MEM[$key]}"
+		echo "| ${key%%,*} | ${key#*,} | $rss | $huge |"
+	done | sort
+} >"$OUT"
 log "wrote $OUT"

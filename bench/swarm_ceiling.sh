@@ -8,7 +8,7 @@
 # Stampede's dataplane polls); its TFTP goes through AF_XDP on IF_S (--xdp:
 # the transmit path Stampede's dataplane uses, so the kernel's UDP transmit
 # path does not cap the figures), DHCP through kernel sockets. The swarm runs
-# as bench/storm.sh runs it: in the client namespace, pinned to CLIENT_CPU,
+# as bench/run.sh runs it: in the client namespace, pinned to CLIENT_CPU,
 # with --xdp (AF_XDP receive, threaded NAPI for IF_C pinned to its core):
 #
 #   swarm --server SRV_IP --iface IF_C --clients N --xdp --mode dhcp --arch ARCH
@@ -19,7 +19,7 @@
 # was done), then dhcp-rate (open-loop DISCOVERs as a relay) at DHCP_RATES.
 #
 # Topology: with NS_S, NS_C, IF_S, IF_C, SRV_IP and CLI_IP all set in the
-# environment (bench/storm.sh's), the script runs in those namespaces over that
+# environment (bench/run.sh's), the script runs in those namespaces over that
 # veth: it creates and deletes nothing there, stops only the processes it
 # started (by pid), and on exit removes XDP programs left by them and puts
 # IF_S's and IF_C's threaded-NAPI setting back. Nothing else may run in the
@@ -221,10 +221,10 @@ L.append("Written by `bench/swarm_ceiling.sh`. The server is `bench/trivial_resp
             "net_af_xdp, copy mode), so the kernel's UDP transmit path does not cap it" if rtftp == "xdp" else
             ", over kernel UDP sockets")
          + f". It runs pinned to core {scpu}, where Stampede's dataplane polls. The client is run exactly as "
-         f"`bench/storm.sh` runs it: `build/bench/swarm` pinned to core {ccpu}, `--xdp` (AF_XDP receive, threaded "
+         f"`bench/run.sh` runs it: `build/bench/swarm` pinned to core {ccpu}, `--xdp` (AF_XDP receive, threaded "
          f"NAPI for the client veth pinned to core {ccpu}), TFTP with blksize 1468, tsize and windowsize 64, every "
          f"byte compared with the served file ({nbp} MiB). "
-         + ("The caller's namespaces and veth (from the environment, as bench/storm.sh passes its own)" if reuse == "1" else "A veth pair of its own")
+         + ("The caller's namespaces and veth (from the environment, as bench/run.sh passes its own)" if reuse == "1" else "A veth pair of its own")
          + f" (`{if_s}` {srv} in `{ns_s}` → `{if_c}` {cli} in `{ns_c}`, MTU 1500). Each figure is the median of "
          f"{rep} runs (by the time until the last client was done).")
 L.append("")

@@ -25,7 +25,7 @@
 # to be compared with.
 #
 # Topology: with NS_S, NS_C, IF_S, IF_C, SRV_IP and CLI_IP all set in the
-# environment (bench/storm.sh passes its own), the script runs in those
+# environment (bench/run.sh passes its own), the script runs in those
 # namespaces over that veth: it creates and deletes nothing there, stops only
 # the processes it started, and on exit removes the XDP programs it attached
 # and puts IF_S's and IF_C's threaded-NAPI setting back. Nothing else may run
@@ -316,7 +316,7 @@ def med(recv, mode, payload):
     return (r[len(r) // 2] if r else None), r
 L = ["## Raw veth limit (server namespace → client namespace)", ""]
 L.append(f"Kernel {os.uname().release}, {os.cpu_count()} cores; pktgen: {pktgen}. "
-         + ("The caller's namespaces and veth (from the environment, as bench/storm.sh passes its own)" if reuse == "1" else "A veth pair of its own")
+         + ("The caller's namespaces and veth (from the environment, as bench/run.sh passes its own)" if reuse == "1" else "A veth pair of its own")
          + f" (`{if_s}` {srv} in `{ns_s}` → `{if_c}` {cli} in `{ns_c}`, MTU 1500). "
          f"Sender: `bench/veth_blast.c` in the server namespace pinned to core {scpu} (the core Stampede's "
          f"dataplane polls), one thread, {dur} s per run; median of {rep} runs (by received packets/s). "

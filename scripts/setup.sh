@@ -22,7 +22,7 @@ PACKAGES=(
 	isc-dhcp-relay qemu-system-x86 ovmf ipxe-qemu busybox-static cpio
 	# the dashboard's test: a headless browser and a look at its screenshot
 	chromium python3-pil
-	# benchmark peers (atftpd conflicts with tftpd-hpa: bench/run.sh unpacks it),
+	# benchmark peers (atftpd conflicts with tftpd-hpa: bench/tftp_deep.sh unpacks it),
 	# Kea's perfdhcp, and gnuplot for the swarm's plots (bench/swarm_plot.sh)
 	tftpd-hpa dnsmasq-base libwrap0 libpcre2-8-0 nginx-light kea-admin gnuplot-nox jq
 )
