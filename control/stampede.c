@@ -700,11 +700,12 @@ static int serve_loop(struct server *s, sigset_t *mask)
 		return 1;
 	}
 	while (code < 0) {
-		struct pollfd fds[2] = { { .fd = sfd, .events = POLLIN },
-					 { .fd = supervisor_fd(s->dataplane), .events = POLLIN } };
+		struct pollfd fds[3] = { { .fd = sfd, .events = POLLIN },
+					 { .fd = supervisor_fd(s->dataplane), .events = POLLIN },
+					 { .fd = supervisor_exit_fd(s->dataplane), .events = POLLIN } };
 		struct signalfd_siginfo si;
 
-		if (poll(fds, fds[1].fd >= 0 ? 2 : 1, 250) < 0 && errno != EINTR)
+		if (poll(fds, 3, 250) < 0 && errno != EINTR) /* negative descriptors are skipped */
 			break;
 		if (machines_clock() >= next_sample) {
 			sample_throughput(s);
@@ -716,6 +717,12 @@ static int serve_loop(struct server *s, sigset_t *mask)
 			supervisor_stop(s->dataplane);
 			code = 1;
 			break;
+		}
+		if (fds[2].fd >= 0 && fds[2].revents) {
+			int r = supervisor_reap(s->dataplane);
+
+			if (r)
+				code = r;
 		}
 		if (!(fds[0].revents & POLLIN) || read(sfd, &si, sizeof(si)) != sizeof(si))
 			continue;
@@ -835,7 +842,8 @@ static int serve(int argc, char **argv)
 		return 1;
 	{
 		const struct supervisor_config sc = { .dataplane = dataplane, .args = args, .iface = s.iface,
-						      .config_message = config_msg, .on_line = on_dataplane_line,
+						      .socket_path = s.stats_socket, .config_message = config_msg,
+						      .on_line = on_dataplane_line,
 						      .ctx = &s };
 
 		if (supervisor_create(&sc, &s.dataplane) < 0 || supervisor_start(s.dataplane, policy) < 0) {

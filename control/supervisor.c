@@ -11,10 +11,13 @@
 #include <net/if.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,11 +29,17 @@
 #define CRASH_WINDOW_S    60
 #define STABLE_AFTER_S    10 /* up this long: the next crash starts the backoff afresh */
 #define XDP_PROGRAM_NAME  "stampede_steer" /* bpf/stampede_xdp.bpf.c */
+#define ATTACH_TIMEOUT_MS 3000
 
 struct supervisor {
 	struct supervisor_config cfg;
 	pid_t pid;
 	int fd;
+	/* A dataplane this control plane re-attached to (its own died): not our
+	 * child, so no SIGCHLD; its pidfd says when it is gone. */
+	bool adopted;
+	int pidfd;
+	char tag[17]; /* digest of the settings of the dataplane we start */
 	bool ready;
 	time_t ready_since;
 	char *policy;
@@ -49,6 +58,8 @@ static long now_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
+
+static void take_lines(struct supervisor *s);
 
 int xdp_remove_stale(const char *iface)
 {
@@ -85,6 +96,7 @@ int supervisor_create(const struct supervisor_config *cfg, struct supervisor **o
 	s->cfg = *cfg;
 	s->fd = -1;
 	s->pid = -1;
+	s->pidfd = -1;
 	s->backoff_ms = BACKOFF_FIRST_MS;
 	*out = s;
 	return 0;
@@ -124,6 +136,141 @@ static void remove_stale_program(const char *iface)
 		fprintf(stderr, "cannot check %s for a stale XDP program: %s\n", iface, strerror(-r));
 }
 
+static uint64_t fnv1a(uint64_t h, const char *text)
+{
+	for (const char *c = text; *c; c++)
+		h = (h ^ (unsigned char)*c) * 1099511628211ull;
+	return (h ^ 0xffu) * 1099511628211ull; /* a separator: "ab","c" and "a","bc" differ */
+}
+
+/* A digest of the settings and arguments a dataplane is started with: two
+ * control planes that would start the same dataplane compute the same tag. */
+static void settings_tag(struct supervisor *s)
+{
+	uint64_t h = fnv1a(14695981039346656037ull, s->cfg.config_message);
+
+	for (size_t i = 0; s->cfg.args && s->cfg.args[i]; i++)
+		h = fnv1a(h, s->cfg.args[i]);
+	snprintf(s->tag, sizeof(s->tag), "%016llx", (unsigned long long)h);
+}
+
+/* Waits until the process behind pidfd is gone; false after timeout_ms. */
+static bool wait_gone(int pidfd, int timeout_ms)
+{
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, timeout_ms) == 1;
+}
+
+/* SIGTERM, then SIGKILL after STOP_TIMEOUT_MS: for a dataplane that is not our child. */
+static void stop_foreign(pid_t pid, int pidfd)
+{
+	kill(pid, SIGTERM);
+	if (wait_gone(pidfd, STOP_TIMEOUT_MS))
+		return;
+	log_msg(LOG_ERROR, "the dataplane (pid %d) did not stop in %d s: killing it", (int)pid,
+		STOP_TIMEOUT_MS / 1000);
+	kill(pid, SIGKILL);
+	wait_gone(pidfd, 2000);
+}
+
+/* Connects to the dataplane's socket and says "attach"; the first reply line
+ * lands in s->in. Returns the connected descriptor or -errno. */
+static int send_attach(struct supervisor *s, pid_t *pid)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	struct ucred cred;
+	socklen_t cred_len = sizeof(cred);
+	long deadline = now_ms() + ATTACH_TIMEOUT_MS;
+	int fd, r;
+
+	if (!s->cfg.socket_path || strlen(s->cfg.socket_path) >= sizeof(addr.sun_path))
+		return -EINVAL;
+	strcpy(addr.sun_path, s->cfg.socket_path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (connect(fd, (struct sockaddr *)&addr, sizeof(addr)) < 0 ||
+	    getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &cred_len) < 0 || (r = write_all(fd, "attach\n")) < 0) {
+		r = -errno;
+		close(fd);
+		return r ? r : -EIO;
+	}
+	*pid = cred.pid;
+	s->in_len = 0;
+	while (!memchr(s->in, '\n', s->in_len)) {
+		ssize_t n;
+
+		if (poll(&(struct pollfd){ .fd = fd, .events = POLLIN }, 1, (int)(deadline - now_ms())) != 1 ||
+		    (n = recv(fd, s->in + s->in_len, sizeof(s->in) - 1 - s->in_len, MSG_DONTWAIT)) <= 0) {
+			close(fd);
+			s->in_len = 0;
+			return -ETIMEDOUT;
+		}
+		s->in_len += (size_t)n;
+		s->in[s->in_len] = '\0';
+	}
+	return fd;
+}
+
+/*
+ * The interface is held by a live dataplane whose control plane went away.
+ * If it runs the settings we would start it with, take it over: it keeps
+ * serving without a gap. If not, stop it so that ours can start. Returns 1
+ * when adopted, 0 when the interface is free for a child of ours.
+ */
+static int adopt_or_replace(struct supervisor *s)
+{
+	char *tag;
+	pid_t pid = 0;
+	int fd, pidfd;
+
+	if (!instance_locked(s->cfg.iface))
+		return 0;
+	fd = send_attach(s, &pid);
+	if (fd < 0) {
+		log_msg(LOG_ERROR, "another stampede-dataplane serves %s and does not take a control plane on %s (%s): "
+				   "stop it first", s->cfg.iface, s->cfg.socket_path ? s->cfg.socket_path : "its socket",
+			strerror(-fd));
+		return 0; /* the child we start says the same and serve stops */
+	}
+	if (strncmp(s->in, "ready ", 6) != 0) {
+		*strchrnul(s->in, '\n') = '\0';
+		log_msg(LOG_ERROR, "the stampede-dataplane serving %s refused to be attached: %s", s->cfg.iface, s->in);
+		s->in_len = 0;
+		close(fd);
+		return 0;
+	}
+	pidfd = (int)pidfd_open(pid, 0);
+	if (pidfd < 0) {
+		log_msg(LOG_ERROR, "cannot watch the dataplane (pid %d): %s", (int)pid, strerror(errno));
+		close(fd);
+		return 0;
+	}
+	tag = strstr(s->in, " tag=");
+	if (tag && strncmp(tag + 5, s->tag, strlen(s->tag)) == 0 && strchr(" \n", tag[5 + strlen(s->tag)])) {
+		s->fd = fd;
+		s->pid = pid;
+		s->pidfd = pidfd;
+		s->adopted = true;
+		s->ready = false;
+		fcntl(fd, F_SETFL, O_NONBLOCK);
+		log_msg(LOG_INFO, "re-attached to the dataplane already serving %s (pid %d): it keeps serving",
+			s->cfg.iface, (int)pid);
+		take_lines(s); /* its "ready" line: the policy goes out */
+		return 1;
+	}
+	s->in_len = 0;
+	close(fd);
+	log_msg(LOG_WARN, "the dataplane serving %s (pid %d) runs other settings: replacing it", s->cfg.iface,
+		(int)pid);
+	stop_foreign(pid, pidfd);
+	close(pidfd);
+	for (int i = 0; i < 100 && instance_locked(s->cfg.iface); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
+	return 0;
+}
+
 int supervisor_start(struct supervisor *s, const char *policy_message)
 {
 	int pair[2];
@@ -138,12 +285,15 @@ int supervisor_start(struct supervisor *s, const char *policy_message)
 
 	if (policy_message)
 		supervisor_set_policy(s, policy_message);
+	settings_tag(s);
+	if (adopt_or_replace(s) == 1)
+		return 0;
 	remove_stale_program(s->cfg.iface);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
 		return -errno;
 	while (s->cfg.args && s->cfg.args[n])
 		n++;
-	argv = calloc(n + 4, sizeof(*argv));
+	argv = calloc(n + 6, sizeof(*argv));
 	if (!argv) {
 		close(pair[0]);
 		close(pair[1]);
@@ -152,7 +302,9 @@ int supervisor_start(struct supervisor *s, const char *policy_message)
 	argv[0] = (char *)s->cfg.dataplane;
 	argv[1] = "--control-fd";
 	argv[2] = "3";
-	memcpy(argv + 3, s->cfg.args, n * sizeof(*argv));
+	argv[3] = "--instance-tag";
+	argv[4] = s->tag;
+	memcpy(argv + 5, s->cfg.args, n * sizeof(*argv));
 
 	/* The child starts with default signal handling and nothing blocked;
 	 * signals stay blocked here until it is known, so none is lost. */
@@ -237,7 +389,6 @@ bool supervisor_ready(const struct supervisor *s)
 void supervisor_read(struct supervisor *s)
 {
 	ssize_t n;
-	char *nl;
 
 	if (s->fd < 0)
 		return;
@@ -250,6 +401,13 @@ void supervisor_read(struct supervisor *s)
 	if (n < 0)
 		return;
 	s->in_len += (size_t)n;
+	take_lines(s);
+}
+
+static void take_lines(struct supervisor *s)
+{
+	char *nl;
+
 	s->in[s->in_len] = '\0';
 	while ((nl = memchr(s->in, '\n', s->in_len))) {
 		*nl = '\0';
@@ -284,14 +442,27 @@ static int exit_code(int status)
 	return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : WEXITSTATUS(status);
 }
 
+int supervisor_exit_fd(const struct supervisor *s)
+{
+	return s->adopted ? s->pidfd : -1;
+}
+
 int supervisor_reap(struct supervisor *s)
 {
-	int status;
-	bool was_ready = s->ready;
+	int status = 0;
+	bool was_ready = s->ready, adopted = s->adopted;
+	pid_t pid = s->pid;
 	struct timespec pause;
 
-	if (s->pid <= 0 || waitpid(s->pid, &status, WNOHANG) <= 0)
+	if (adopted) {
+		if (!wait_gone(s->pidfd, 0))
+			return 0;
+		close(s->pidfd);
+		s->pidfd = -1;
+		s->adopted = false;
+	} else if (s->pid <= 0 || waitpid(s->pid, &status, WNOHANG) <= 0) {
 		return 0;
+	}
 	s->pid = -1;
 	if (s->fd >= 0) {
 		supervisor_read(s); /* its last words */
@@ -307,7 +478,10 @@ int supervisor_reap(struct supervisor *s)
 		remove_stale_program(s->cfg.iface);
 		return exit_code(status) ? exit_code(status) : 1;
 	}
-	if (WIFSIGNALED(status))
+	if (adopted) /* not our child: its exit status is its old parent's to know */
+		log_msg(LOG_WARN, "the dataplane this control plane re-attached to (pid %d) is gone; restarting it "
+				  "in %u ms", (int)pid, s->backoff_ms);
+	else if (WIFSIGNALED(status))
 		log_msg(LOG_WARN, "the dataplane died of signal %d (%s); restarting it in %u ms",
 			WTERMSIG(status), strsignal(WTERMSIG(status)), s->backoff_ms);
 	else
@@ -334,7 +508,13 @@ int supervisor_stop(struct supervisor *s)
 	long deadline = now_ms() + STOP_TIMEOUT_MS;
 	int status = 0;
 
-	if (s->pid > 0) {
+	if (s->adopted) {
+		stop_foreign(s->pid, s->pidfd);
+		close(s->pidfd);
+		s->pidfd = -1;
+		s->adopted = false;
+		s->pid = -1;
+	} else if (s->pid > 0) {
 		kill(s->pid, SIGTERM);
 		while (waitpid(s->pid, &status, WNOHANG) == 0) {
 			struct timespec tick = { .tv_nsec = 20000000 };
@@ -364,6 +544,8 @@ void supervisor_destroy(struct supervisor *s)
 {
 	if (!s)
 		return;
+	if (s->pidfd >= 0)
+		close(s->pidfd);
 	free(s->policy);
 	free(s->config_copy);
 	free(s);

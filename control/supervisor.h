@@ -14,6 +14,13 @@
  * message. Before each start, and after the last stop, an XDP program a
  * crashed dataplane left on the interface is removed, so the interface never
  * stays filtered by a program nobody serves.
+ *
+ * A dataplane outlives its control plane. A new control plane that finds one
+ * serving the interface re-attaches to it ("attach" on its unix socket) when
+ * it runs the very settings this one would start (the tag, a digest of the
+ * config message and arguments, passed as --instance-tag): traffic never
+ * stops, the policy is re-sent, events flow again, and the dataplane is
+ * supervised through a pidfd. One with other settings is stopped and replaced.
  */
 #ifndef STAMPEDE_SUPERVISOR_H
 #define STAMPEDE_SUPERVISOR_H
@@ -28,6 +35,7 @@ struct supervisor_config {
 	const char *dataplane;       /* path of stampede-dataplane */
 	char **args;                 /* extra command-line arguments for it, NULL-terminated */
 	const char *iface;
+	const char *socket_path;     /* the dataplane's unix socket: where a live one is re-attached */
 	const char *config_message;  /* whole "config 1 ... end\n" */
 	/* Called for each "event ..." line and each reply line, on the thread that
 	 * calls supervisor_poll. */
@@ -52,12 +60,15 @@ int supervisor_fd(const struct supervisor *s);
 /* Read what the child sent (calls on_line). */
 void supervisor_read(struct supervisor *s);
 /*
- * After SIGCHLD: reap the child. Returns 0 when it was restarted or still
+ * After SIGCHLD (or supervisor_exit_fd readable): reap the child. Returns 0 when it was restarted or still
  * runs, or the exit code serve should end with (the child failed to start,
  * or crashed too often).
  */
 int supervisor_reap(struct supervisor *s);
 bool supervisor_ready(const struct supervisor *s);
+/* A re-attached dataplane is not our child: poll this descriptor (-1 when
+ * there is none) and call supervisor_reap when it is readable. */
+int supervisor_exit_fd(const struct supervisor *s);
 /* SIGTERM to the child, wait up to 10 s (then SIGKILL), remove a stale XDP
  * program. Returns the child's exit status as serve's exit code. */
 int supervisor_stop(struct supervisor *s);

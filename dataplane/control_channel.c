@@ -47,6 +47,7 @@ struct control_channel {
 	struct connection conns[MAX_CONNECTIONS];
 	pthread_mutex_t announce_lock;
 	char *announcement; /* a line for the control plane, set by another thread */
+	char *ready_line;   /* the last announcement, repeated to a control plane that attaches */
 	unsigned long long events_dropped;
 };
 
@@ -130,6 +131,35 @@ static void do_stats(struct control_channel *ch, struct connection *c)
 	free(text);
 }
 
+/*
+ * A new control plane takes over a dataplane whose own went away: this
+ * connection becomes the control plane's (persistent, subscribed to events)
+ * and hears the "ready" line again, with the settings' tag it can compare.
+ * One control plane at a time: a second one would fight the first over the
+ * policy.
+ */
+static void do_attach(struct control_channel *ch, struct connection *c)
+{
+	for (int i = 0; i < MAX_CONNECTIONS; i++) {
+		const struct connection *o = &ch->conns[i];
+
+		if (o != c && o->fd >= 0 && o->persistent && !o->done) {
+			replyf(c, "error: a control plane is attached already\n");
+			c->done = true;
+			return;
+		}
+	}
+	if (!ch->ready_line) {
+		replyf(c, "error: not ready yet\n");
+		c->done = true;
+		return;
+	}
+	c->persistent = true;
+	c->subscriber = true;
+	reply(c, ch->ready_line, strlen(ch->ready_line));
+	fprintf(stderr, "stampede-dataplane: a control plane attached\n");
+}
+
 /* The multi-line messages: "policy 1" and "images 1", each up to "end". */
 enum body_kind { BODY_NONE, BODY_POLICY, BODY_IMAGES };
 
@@ -196,8 +226,11 @@ static void command(struct control_channel *ch, struct connection *c, char *line
 	} else if (strcmp(line, "events") == 0) {
 		c->subscriber = true;
 		return;
+	} else if (strcmp(line, "attach") == 0) {
+		do_attach(ch, c);
+		return;
 	} else {
-		replyf(c, "error: unknown command \"%.32s\" (expected hello, stats, reload, policy, images or events)\n",
+		replyf(c, "error: unknown command \"%.32s\" (expected hello, stats, reload, policy, images, events or attach)\n",
 		       line);
 	}
 	c->done = !c->persistent;
@@ -306,6 +339,8 @@ static void take_announcement(struct control_channel *ch)
 	pthread_mutex_unlock(&ch->announce_lock);
 	if (!line)
 		return;
+	free(ch->ready_line);
+	ch->ready_line = strdup(line);
 	for (int i = 0; i < MAX_CONNECTIONS; i++)
 		if (ch->conns[i].fd >= 0 && ch->conns[i].persistent)
 			reply(&ch->conns[i], line, strlen(line));
@@ -477,5 +512,6 @@ void control_channel_stop(struct control_channel *ch)
 	close(ch->stop_pipe[1]);
 	unlink(ch->path);
 	free(ch->announcement);
+	free(ch->ready_line);
 	free(ch);
 }

@@ -20,6 +20,10 @@
  *                       -> "ok ..." or "error: ...": the boot files cached from
  *                          outside the root at the next reload (--image)
  *   "events"            -> from then on, "event ..." lines as things happen
+ *   "attach"            -> the "ready ..." line again, and from then on this
+ *                          connection is the control plane's (a new control
+ *                          plane re-attaching after the old one died); or
+ *                          "error: ..." while another control plane is attached
  * Event lines may interleave with replies on the control plane's descriptor;
  * they always start with "event ", replies never do.
  *

@@ -1189,12 +1189,12 @@ int main(int argc, char **argv)
 	}
 
 	{
-		char ready[160], ip[INET_ADDRSTRLEN];
+		char ready[200], ip[INET_ADDRSTRLEN];
 
 		inet_ntop(AF_INET, &(struct in_addr){ dp.self.ip }, ip, sizeof(ip));
-		snprintf(ready, sizeof(ready), "ready %d ip=%s mac=%02x:%02x:%02x:%02x:%02x:%02x pid=%d\n",
+		snprintf(ready, sizeof(ready), "ready %d ip=%s mac=%02x:%02x:%02x:%02x:%02x:%02x pid=%d tag=%s\n",
 			 CONTROL_PROTOCOL_VERSION, ip, dp.self.mac[0], dp.self.mac[1], dp.self.mac[2], dp.self.mac[3],
-			 dp.self.mac[4], dp.self.mac[5], (int)getpid());
+			 dp.self.mac[4], dp.self.mac[5], (int)getpid(), dp.opts.instance_tag ? dp.opts.instance_tag : "-");
 		control_channel_announce(channel, ready);
 	}
 	if (run_workers(&dp) < 0)

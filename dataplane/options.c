@@ -32,6 +32,7 @@ enum {
 	OPT_MAX_RETRIES,
 	OPT_CONTROL_FD,
 	OPT_IMAGE,
+	OPT_INSTANCE_TAG,
 	OPT_HELP,
 };
 
@@ -57,6 +58,7 @@ static const struct option long_options[] = {
 	{ "max-retries", required_argument, NULL, OPT_MAX_RETRIES },
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ "image", required_argument, NULL, OPT_IMAGE },
+	{ "instance-tag", required_argument, NULL, OPT_INSTANCE_TAG },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -90,7 +92,9 @@ void dp_options_usage(FILE *out)
 		"  --eal \"ARGS\"               extra DPDK EAL arguments\n"
 		"  --image NAME=PATH          also cache PATH as NAME (a boot file outside the root); repeatable\n"
 		"  --control-fd N             the control plane's channel: the options above arrive on it\n"
-		"                             first (message \"config 1\"), then policies; see config_message.h\n",
+		"                             first (message \"config 1\"), then policies; see config_message.h\n"
+		"  --instance-tag TAG         the control plane's digest of these settings (up to 32 letters and\n"
+		"                             digits), told to a control plane that re-attaches (\"attach\")\n",
 		DP_MAX_LCORES, DP_MAX_CACHE_MB, DP_DEFAULT_CACHE_MB, TFTP_DEFAULT_PORT_LO, TFTP_DEFAULT_PORT_HI,
 		TFTP_DEFAULT_MAX_SESSIONS, TFTP_DEFAULT_MAX_PER_CLIENT, TFTP_SERVER_WINDOWSIZE_LIMIT,
 		TFTP_DEFAULT_MAX_WINDOWSIZE, TFTP_DEFAULT_RETRANSMIT_MS, TFTP_DEFAULT_MIN_RETRANSMIT_MS,
@@ -235,6 +239,16 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 				*eq = '\0'; /* argv is ours to split */
 				o->images[o->n_images++] = (struct cache_image){ optarg, eq + 1 };
 			}
+			break;
+		}
+		case OPT_INSTANCE_TAG: {
+			size_t n = strspn(optarg, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ");
+
+			if (n == 0 || n > DP_MAX_INSTANCE_TAG || optarg[n] != '\0')
+				r = fail(err, len, "--instance-tag %s: expected 1 to %d letters and digits", optarg,
+					 DP_MAX_INSTANCE_TAG);
+			else
+				o->instance_tag = optarg;
 			break;
 		}
 		case OPT_CONTROL_FD:

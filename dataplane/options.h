@@ -19,6 +19,7 @@ enum dp_pmd { DP_PMD_AF_XDP, DP_PMD_AF_PACKET, DP_PMD_PCAP };
 #define DP_MAX_CACHE_MB     (1u << 20)
 #define DP_DEFAULT_TFTP_ROOT "/usr/lib/ipxe"
 #define DP_MAX_IMAGES       64
+#define DP_MAX_INSTANCE_TAG 32
 
 struct dp_options {
 	const char *iface;
@@ -28,6 +29,7 @@ struct dp_options {
 	const char *stats_socket; /* NULL: /run/stampede/IFACE.sock */
 	const char *extra_eal;    /* appended to the EAL arguments, split on spaces */
 	int control_fd;           /* the control plane's channel (config_message.h), or -1 */
+	const char *instance_tag; /* the control plane's digest of the settings, or NULL */
 	/* --image NAME=PATH: files cached under NAME wherever they are (the boot
 	 * files the configuration names; cache.h). Pointers into argv. */
 	struct cache_image images[DP_MAX_IMAGES];

@@ -114,6 +114,25 @@ Test(dp_options, equals_form_is_accepted)
 	cr_assert(eq(u16, o.tftp.port_hi, 50099));
 }
 
+Test(dp_options, instance_tag_is_letters_and_digits_up_to_32)
+{
+	struct dp_options o;
+	char err[256];
+
+	cr_assert(eq(int, PARSE(&o, err, "--iface", "eth0"), 0), "%s", err);
+	cr_assert(eq(ptr, (void *)o.instance_tag, NULL));
+	cr_assert(eq(int, PARSE(&o, err, "--iface", "eth0", "--instance-tag", "59b6d2142e4a8437"), 0), "%s", err);
+	cr_assert(eq(str, (char *)o.instance_tag, "59b6d2142e4a8437"));
+	cr_assert(eq(int, PARSE(&o, err, "--iface", "eth0", "--instance-tag", "abcdefghijklmnopqrstuvwxyz012345"), 0),
+		  "%s", err);
+	cr_assert(lt(int, PARSE(&o, err, "--iface", "eth0", "--instance-tag", "abcdefghijklmnopqrstuvwxyz0123456"), 0));
+	cr_assert(not(eq(ptr, strstr(err, "--instance-tag"), NULL)), "%s", err);
+	cr_assert(lt(int, PARSE(&o, err, "--iface", "eth0", "--instance-tag", ""), 0));
+	/* It is echoed in a protocol line: no spaces, no newlines. */
+	cr_assert(lt(int, PARSE(&o, err, "--iface", "eth0", "--instance-tag", "ab cd"), 0));
+	cr_assert(lt(int, PARSE(&o, err, "--iface", "eth0", "--instance-tag", "ab\nready 1"), 0));
+}
+
 Test(dp_options, pmd_values)
 {
 	static const struct {
