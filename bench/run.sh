@@ -125,6 +125,7 @@ start_stampede() {
 tftp:
   max_sessions: 4096
   max_sessions_per_client: 4096
+  rate_per_source: 0  # every swarm client sends from one address; the peers have no such limit
 http:
   port: $HTTP_PORT
   root: $HTTP_ROOT

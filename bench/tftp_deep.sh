@@ -203,7 +203,7 @@ server_cmd() {   # sets SERVER_CMD for $1, or returns 1 with the reason in SKIP_
         [[ -n "$STAMPEDE_BIN" && -x "$STAMPEDE_BIN" ]] ||
             { SKIP_REASON="binary not found (build/stampede; ninja may have failed)"; return 1; }
         SERVER_CMD=("$STAMPEDE_BIN" serve --iface "$IF_S" --tftp-root "$ROOT"
-            --max-sessions-per-client 4096) ;;
+            --max-sessions-per-client 4096 --tftp-rate-per-source 0) ;;
     tftpd-hpa)
         [[ -x /usr/sbin/in.tftpd ]] || { SKIP_REASON="/usr/sbin/in.tftpd not installed"; return 1; }
         SERVER_CMD=(/usr/sbin/in.tftpd --foreground --listen --address "$SRV_IP:69"

@@ -16,6 +16,9 @@
  *
  * As libxdp's default program does, the redirect uses XDP_PASS as its fallback:
  * with no socket bound to the queue, packets reach the kernel instead of vanishing.
+ *
+ * The one thing it drops: requests over their source's rate (rate_limited), so
+ * that a flood from a few sources costs the dataplane nothing.
  */
 #include <linux/bpf.h>
 #include <linux/if_ether.h>
@@ -51,13 +54,25 @@ struct {
 	__type(value, __u64);
 } sp_verdicts SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, SP_RATE_SOURCES);
+	__type(key, struct sp_source_key);
+	__type(value, __u64); /* when the source's next request is due (GCRA's theoretical arrival time) */
+} sp_sources SEC(".maps");
+
+static __always_inline void count(enum sp_xdp_verdict verdict)
+{
+	__u32 key = verdict;
+	__u64 *n = bpf_map_lookup_elem(&sp_verdicts, &key);
+
+	if (n)
+		*n += 1;
+}
+
 static __always_inline int pass(enum sp_xdp_verdict why)
 {
-	__u32 key = why;
-	__u64 *count = bpf_map_lookup_elem(&sp_verdicts, &key);
-
-	if (count)
-		*count += 1;
+	count(why);
 	return XDP_PASS;
 }
 
@@ -70,6 +85,52 @@ static __always_inline int owned_port(const struct sp_xdp_config *cfg, __u16 por
 	if (port == SP_PORT_PXE_BOOT)
 		return cfg->steer_dhcp;
 	return port == SP_PORT_TFTP || (port >= cfg->tftp_port_lo && port <= cfg->tftp_port_hi);
+}
+
+/* The generic cell rate algorithm: one timestamp per source, no timer. Two
+ * CPUs updating one source at once may let a request or two more through:
+ * harmless for a limit. */
+static __always_inline int over_rate(const struct sp_source_key *key, __u32 gap_ns)
+{
+	__u64 now = bpf_ktime_get_ns(), due, *tat;
+
+	tat = bpf_map_lookup_elem(&sp_sources, key);
+	if (!tat) {
+		due = now + gap_ns;
+		bpf_map_update_elem(&sp_sources, key, &due, BPF_ANY);
+		return 0;
+	}
+	due = *tat > now ? *tat : now;
+	if (due - now > SP_RATE_BURST_NS - gap_ns)
+		return 1;
+	*tat = due + gap_ns;
+	return 0;
+}
+
+/* Requests that start work in the dataplane (a DHCP answer, a TFTP session)
+ * are limited per source; anything too short to name its source goes on to
+ * the dataplane, which drops it under a counter. */
+static __always_inline int rate_limited(const struct sp_xdp_config *cfg, struct udphdr *udp, void *data_end,
+					__u32 saddr)
+{
+	__u16 port = bpf_ntohs(udp->dest);
+	struct sp_source_key key = {};
+
+	if ((port == SP_PORT_DHCP_SERVER || port == SP_PORT_PXE_BOOT) && cfg->dhcp_gap_ns) {
+		__u8 *bootp = (void *)(udp + 1);
+
+		if ((void *)(bootp + 34) > data_end)
+			return 0;
+		key.kind = SP_SOURCE_DHCP_MAC;
+		__builtin_memcpy(key.mac, bootp + 28, 6); /* chaddr */
+		return over_rate(&key, cfg->dhcp_gap_ns);
+	}
+	if (port == SP_PORT_TFTP && cfg->tftp_request_gap_ns) {
+		key.kind = SP_SOURCE_TFTP_ADDRESS;
+		key.ip = saddr;
+		return over_rate(&key, cfg->tftp_request_gap_ns);
+	}
+	return 0;
 }
 
 SEC("xdp")
@@ -111,16 +172,14 @@ int stampede_steer(struct xdp_md *ctx)
 		return pass(SP_XDP_PASS_MALFORMED);
 	if (!owned_port(cfg, bpf_ntohs(udp->dest), broadcast))
 		return pass(SP_XDP_PASS_OTHER_PORT);
+	if (rate_limited(cfg, udp, data_end, ip->saddr)) {
+		count(SP_XDP_DROP_RATE_LIMITED);
+		return XDP_DROP;
+	}
 
 	if (!bpf_map_lookup_elem(&xsks_map, &queue))
 		return pass(SP_XDP_PASS_NO_SOCKET);
-	{
-		__u32 key = SP_XDP_REDIRECT;
-		__u64 *count = bpf_map_lookup_elem(&sp_verdicts, &key);
-
-		if (count)
-			*count += 1;
-	}
+	count(SP_XDP_REDIRECT);
 	return bpf_redirect_map(&xsks_map, queue, XDP_PASS);
 }
 

@@ -339,6 +339,11 @@ HANDLER(tftp_min_retransmit)
 		w->min_retransmit_node = v;
 }
 HANDLER(tftp_retries) { UNUSED_CTX; get_uint(w, v, "tftp.max_retries", 0, 50, &w->cfg->tftp.max_retries); }
+HANDLER(tftp_rate)
+{
+	UNUSED_CTX;
+	get_uint(w, v, "tftp.rate_per_source", 0, 1000000, &w->cfg->tftp.rate_per_source);
+}
 /* A port number as the dataplane's --port-range takes it: 1-5 digits, no
  * sign, no leading zero. */
 static bool port_number(const char **p, unsigned *out)
@@ -378,6 +383,7 @@ static const struct key tftp_keys[] = {
 	{ "retransmit_ms", tftp_retransmit },
 	{ "min_retransmit_ms", tftp_min_retransmit },
 	{ "max_retries", tftp_retries },
+	{ "rate_per_source", tftp_rate },
 };
 
 HANDLER(http_listen) { UNUSED_CTX; w->cfg->http.listen = get_ipv4(w, v, "http.listen"); }
@@ -524,11 +530,17 @@ HANDLER(pd_unmatched)
 		error_at(w, v, "proxydhcp.unmatched must be \"default\" (boot the default profile) or \"ignore\"");
 }
 
+HANDLER(pd_rate)
+{
+	UNUSED_CTX;
+	get_uint(w, v, "proxydhcp.rate_per_client", 0, 1000000, &w->cfg->proxydhcp.rate_per_client);
+}
+
 static const struct key proxydhcp_keys[] = {
 	{ "boot_files", pd_boot_files },     { "boot_server", pd_boot_server },   { "menu", pd_menu },
 	{ "prompt", pd_prompt },             { "pxelinux", pd_pxelinux },         { "allow_macs", pd_allow_macs },
 	{ "deny_macs", pd_deny_macs },       { "allow_subnets", pd_allow_subnets }, { "deny_subnets", pd_deny_subnets },
-	{ "unmatched", pd_unmatched },
+	{ "unmatched", pd_unmatched },       { "rate_per_client", pd_rate },
 };
 
 /* profiles: NAME: {kernel, initrd, cmdline} | {script} | {action: local|shell|menu} */
@@ -929,6 +941,8 @@ static void set_defaults(struct config *c, const char *name)
 	c->tftp.max_windowsize = 64;
 	c->tftp.retransmit_ms = 1000;
 	c->tftp.max_retries = 5;
+	c->tftp.rate_per_source = CONFIG_RATE_DEFAULT;
+	c->proxydhcp.rate_per_client = CONFIG_RATE_DEFAULT;
 	c->http.listen = "0.0.0.0";
 	c->http.port = 8080;
 	c->proxydhcp.boot_files[PXE_ARCH_BIOS] = "undionly.kpxe";

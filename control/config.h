@@ -8,6 +8,7 @@
 #ifndef STAMPEDE_CONFIG_H
 #define STAMPEDE_CONFIG_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -35,11 +36,14 @@ struct config {
 	const char *interface; /* NULL: --iface must say */
 	const char *address;   /* NULL: the interface's */
 
+#define CONFIG_RATE_DEFAULT UINT_MAX /* a rate limit the configuration does not set */
 	struct {
 		const char *root;
 		unsigned cache_mb, max_sessions, max_sessions_per_client, max_windowsize, retransmit_ms,
 			max_retries;
 		unsigned min_retransmit_ms; /* 0: the dataplane's default */
+		unsigned rate_per_source;   /* requests a second per source address; 0: no limit;
+					     * CONFIG_RATE_DEFAULT: the dataplane's default */
 		const char *port_range;
 	} tftp;
 
@@ -61,6 +65,7 @@ struct config {
 		const char **allow_macs, **deny_macs, **allow_subnets, **deny_subnets;
 		size_t n_allow_macs, n_deny_macs, n_allow_subnets, n_deny_subnets;
 		bool answer_unmatched; /* "unmatched: default" (true) or "ignore" */
+		unsigned rate_per_client; /* requests a second per client MAC; 0: no limit; CONFIG_RATE_DEFAULT */
 	} proxydhcp;
 
 	struct profile *profiles;

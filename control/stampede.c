@@ -458,6 +458,12 @@ static char *config_message(const struct server *s, int argc, char **argv)
 		c->tftp.max_sessions_per_client, c->tftp.max_windowsize, c->tftp.retransmit_ms, c->tftp.max_retries);
 	if (c->tftp.min_retransmit_ms)
 		fprintf(f, "min-retransmit-ms %u\n", c->tftp.min_retransmit_ms);
+	/* Unset rates leave the dataplane's defaults, and a --tftp-rate-per-source
+	 * given to serve (passed on to the dataplane) in force. */
+	if (c->proxydhcp.rate_per_client != CONFIG_RATE_DEFAULT)
+		fprintf(f, "dhcp-rate-per-client %u\n", c->proxydhcp.rate_per_client);
+	if (c->tftp.rate_per_source != CONFIG_RATE_DEFAULT)
+		fprintf(f, "tftp-rate-per-source %u\n", c->tftp.rate_per_source);
 	if (c->tftp.port_range)
 		fprintf(f, "port-range %s\n", c->tftp.port_range);
 	write_images(c, f);

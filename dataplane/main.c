@@ -653,14 +653,21 @@ static void retire_policy(struct dataplane *dp, struct proxy_policy *old)
 				"an old policy is left allocated\n");
 }
 
-static void steer_dhcp(struct dataplane *dp, bool on)
+static struct sp_xdp_config xdp_config(const struct dataplane *dp, bool steer)
 {
-	struct sp_xdp_config cfg = {
+	return (struct sp_xdp_config){
 		.server_ip = dp->self.ip,
 		.tftp_port_lo = dp->opts.tftp.port_lo,
 		.tftp_port_hi = dp->opts.tftp.port_hi,
-		.steer_dhcp = on,
+		.steer_dhcp = steer,
+		.dhcp_gap_ns = dp->opts.dhcp_rate ? 1000000000u / dp->opts.dhcp_rate : 0,
+		.tftp_request_gap_ns = dp->opts.tftp_request_rate ? 1000000000u / dp->opts.tftp_request_rate : 0,
 	};
+}
+
+static void steer_dhcp(struct dataplane *dp, bool on)
+{
+	struct sp_xdp_config cfg = xdp_config(dp, on);
 	int r;
 
 	if (dp->have_xdp && (r = xdp_maps_configure(&dp->xdp, &cfg)) < 0)
@@ -942,11 +949,7 @@ static void configure_xdp(struct dataplane *dp)
 {
 	/* steer_dhcp stays 0 until a policy arrives (apply_policy): until then 67
 	 * and 4011 remain the kernel's (a DHCP server on this host keeps working). */
-	struct sp_xdp_config cfg = {
-		.server_ip = dp->self.ip,
-		.tftp_port_lo = dp->opts.tftp.port_lo,
-		.tftp_port_hi = dp->opts.tftp.port_hi,
-	};
+	struct sp_xdp_config cfg = xdp_config(dp, false);
 	int r;
 
 	if (dp->opts.pmd != DP_PMD_AF_XDP)

@@ -33,6 +33,8 @@ enum {
 	OPT_CONTROL_FD,
 	OPT_IMAGE,
 	OPT_INSTANCE_TAG,
+	OPT_DHCP_RATE,
+	OPT_TFTP_REQUEST_RATE,
 	OPT_HELP,
 };
 
@@ -59,6 +61,8 @@ static const struct option long_options[] = {
 	{ "control-fd", required_argument, NULL, OPT_CONTROL_FD },
 	{ "image", required_argument, NULL, OPT_IMAGE },
 	{ "instance-tag", required_argument, NULL, OPT_INSTANCE_TAG },
+	{ "dhcp-rate-per-client", required_argument, NULL, OPT_DHCP_RATE },
+	{ "tftp-rate-per-source", required_argument, NULL, OPT_TFTP_REQUEST_RATE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -88,6 +92,10 @@ void dp_options_usage(FILE *out)
 		"  --min-retransmit-ms N      the least it adapts down to on a fast link, 10..255000 (default %u;\n"
 		"                             equal to --retransmit-ms or above: a fixed timeout)\n"
 		"  --max-retries N            retransmissions before a transfer is dropped, 0..50 (default %u)\n"
+		"  --dhcp-rate-per-client N   DHCP and 4011 requests a second per client MAC, 0..%u, 0: no limit\n"
+		"                             (default %u; twice as many at once); over it, the XDP program drops\n"
+		"  --tftp-rate-per-source N   TFTP requests (port 69) a second per source address, 0..%u\n"
+		"                             (default %u; the same)\n"
 		"  --stats-socket PATH        counters and reload socket (default /run/stampede/IF.sock)\n"
 		"  --eal \"ARGS\"               extra DPDK EAL arguments\n"
 		"  --image NAME=PATH          also cache PATH as NAME (a boot file outside the root); repeatable\n"
@@ -98,7 +106,7 @@ void dp_options_usage(FILE *out)
 		DP_MAX_LCORES, DP_MAX_CACHE_MB, DP_DEFAULT_CACHE_MB, TFTP_DEFAULT_PORT_LO, TFTP_DEFAULT_PORT_HI,
 		TFTP_DEFAULT_MAX_SESSIONS, TFTP_DEFAULT_MAX_PER_CLIENT, TFTP_SERVER_WINDOWSIZE_LIMIT,
 		TFTP_DEFAULT_MAX_WINDOWSIZE, TFTP_DEFAULT_RETRANSMIT_MS, TFTP_DEFAULT_MIN_RETRANSMIT_MS,
-		TFTP_DEFAULT_MAX_RETRIES);
+		TFTP_DEFAULT_MAX_RETRIES, DP_MAX_RATE, DP_DEFAULT_DHCP_RATE, DP_MAX_RATE, DP_DEFAULT_TFTP_REQUEST_RATE);
 }
 
 static int fail(char *err, size_t len, const char *fmt, ...)
@@ -152,6 +160,8 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 		.pmd = DP_PMD_AF_XDP,
 		.cache_mb = DP_DEFAULT_CACHE_MB,
 		.lcores = 1,
+		.dhcp_rate = DP_DEFAULT_DHCP_RATE,
+		.tftp_request_rate = DP_DEFAULT_TFTP_REQUEST_RATE,
 		.tftp = {
 			.port_lo = TFTP_DEFAULT_PORT_LO,
 			.port_hi = TFTP_DEFAULT_PORT_HI,
@@ -254,6 +264,14 @@ int dp_options_parse(int argc, char **argv, struct dp_options *o, char *err, siz
 		case OPT_CONTROL_FD:
 			if ((r = number("control-fd", optarg, 3, 65535, &v, err, len)) == 0)
 				o->control_fd = (int)v;
+			break;
+		case OPT_DHCP_RATE:
+			if ((r = number("dhcp-rate-per-client", optarg, 0, DP_MAX_RATE, &v, err, len)) == 0)
+				o->dhcp_rate = (uint32_t)v;
+			break;
+		case OPT_TFTP_REQUEST_RATE:
+			if ((r = number("tftp-rate-per-source", optarg, 0, DP_MAX_RATE, &v, err, len)) == 0)
+				o->tftp_request_rate = (uint32_t)v;
 			break;
 		case OPT_MAX_RETRIES:
 			if ((r = number("max-retries", optarg, 0, 50, &v, err, len)) == 0)

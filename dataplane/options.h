@@ -20,6 +20,12 @@ enum dp_pmd { DP_PMD_AF_XDP, DP_PMD_AF_PACKET, DP_PMD_PCAP };
 #define DP_DEFAULT_TFTP_ROOT "/usr/lib/ipxe"
 #define DP_MAX_IMAGES       64
 #define DP_MAX_INSTANCE_TAG 32
+/* Per-source request rates enforced by the XDP program (bpf/stampede_xdp.h).
+ * Firmware and iPXE send a handful of DHCP requests per boot, a second or more
+ * apart; a lab client may fetch many files at once from one address. */
+#define DP_DEFAULT_DHCP_RATE         20
+#define DP_DEFAULT_TFTP_REQUEST_RATE 200
+#define DP_MAX_RATE                  1000000
 
 struct dp_options {
 	const char *iface;
@@ -41,6 +47,8 @@ struct dp_options {
 	unsigned lcores; /* polling loops, each with its own queue (lcores.h) */
 	uint32_t cache_mb;
 	uint32_t mtu; /* 0: the interface's */
+	uint32_t dhcp_rate;         /* requests a second per client MAC; 0: no limit */
+	uint32_t tftp_request_rate; /* requests a second per source address; 0: no limit */
 	struct tftp_config tftp;
 	bool help;
 };

@@ -579,7 +579,7 @@ Test(config_errors, unknown_key_lists_the_expected_keys)
 {
 	expect_error("tftp:\n  rot: /srv\n", NAME ":2:3: ",
 		     "unknown key \"rot\" in tftp (expected one of: root, cache_mb, port_range, max_sessions, "
-		     "max_sessions_per_client, max_windowsize, retransmit_ms, min_retransmit_ms, max_retries)");
+		     "max_sessions_per_client, max_windowsize, retransmit_ms, min_retransmit_ms, max_retries, rate_per_source)");
 	expect_error("interfaces: eth0\n", NAME ":1:1: ",
 		     "unknown key \"interfaces\" in the configuration (expected one of: interface, address, tftp, http, "
 		     "proxydhcp, profiles, machines, default_profile, menu_timeout, dataplane, api, timeline, log, boot_api)");
@@ -726,6 +726,26 @@ Test(config_parse, adaptive_retransmission_and_lcores)
 	cr_expect(eq(u32, c->tftp.min_retransmit_ms, 0), "0: the dataplane's own default");
 	cr_expect(eq(u32, c->dataplane.lcores, 0));
 	config_free(c);
+}
+
+Test(config_parse, rate_limits)
+{
+	struct config *c = parse_ok("tftp:\n  rate_per_source: 0\nproxydhcp:\n  rate_per_client: 5\n");
+
+	cr_expect(eq(u32, c->tftp.rate_per_source, 0), "0: no limit");
+	cr_expect(eq(u32, c->proxydhcp.rate_per_client, 5));
+	config_free(c);
+	c = parse_ok("tftp: {}\n");
+	cr_expect(eq(u32, c->tftp.rate_per_source, CONFIG_RATE_DEFAULT), "unset: the dataplane's default");
+	cr_expect(eq(u32, c->proxydhcp.rate_per_client, CONFIG_RATE_DEFAULT));
+	config_free(c);
+}
+
+Test(config_errors, rate_limits_out_of_range)
+{
+	expect_error("tftp:\n  rate_per_source: 1000001\n", NAME ":2:20: ", "tftp.rate_per_source");
+	expect_error("proxydhcp:\n  rate_per_client: -1\n", NAME ":2:20: ", "proxydhcp.rate_per_client");
+	expect_error("proxydhcp:\n  rate_per_client: fast\n", NAME ":2:20: ", "proxydhcp.rate_per_client");
 }
 
 Test(config_errors, min_retransmit_above_retransmit_and_lcores_out_of_range)

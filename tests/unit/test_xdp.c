@@ -68,11 +68,13 @@ static void unload(void)
 TestSuite(xdp, .fini = unload);
 
 static bool steer_dhcp = true;
+static uint32_t dhcp_gap_ns, tftp_request_gap_ns; /* rate limits: off unless a test sets them */
 
 static void configure(uint32_t server_ip_be, uint16_t lo, uint16_t hi)
 {
 	struct sp_xdp_config cfg = {
-		.server_ip = server_ip_be, .tftp_port_lo = lo, .tftp_port_hi = hi, .steer_dhcp = steer_dhcp
+		.server_ip = server_ip_be, .tftp_port_lo = lo, .tftp_port_hi = hi, .steer_dhcp = steer_dhcp,
+		.dhcp_gap_ns = dhcp_gap_ns, .tftp_request_gap_ns = tftp_request_gap_ns,
 	};
 	uint32_t key = 0;
 
@@ -190,6 +192,30 @@ static struct pkt truncated(struct pkt p, size_t len)
 	return p;
 }
 
+static struct pkt with_source(struct pkt p, const char *src)
+{
+	uint32_t a = ip4(src);
+
+	memcpy(p.b + 14 + 12, &a, 4);
+	return p;
+}
+
+/* A BOOTP request far enough to hold chaddr (offset 28 of the payload), which
+ * ends in mac_last. */
+static struct pkt bootp(const char *dst, uint16_t dport, uint8_t mac_last)
+{
+	struct pkt p = udp(dst, dport);
+	uint8_t *payload = p.b + 14 + 20 + 8;
+	static const uint8_t chaddr[6] = { 0x52, 0x54, 0x00, 0x00, 0x00, 0x00 };
+
+	memset(payload, 0, 34);
+	payload[0] = 1; /* BOOTREQUEST */
+	memcpy(payload + 28, chaddr, 6);
+	payload[33] = mac_last;
+	p.len = 14 + 20 + 8 + 34;
+	return p;
+}
+
 /* ---- running ---------------------------------------------------------------- */
 
 /* Runs the program once on p; returns the verdict whose counter moved, after
@@ -205,7 +231,6 @@ static int run(const struct pkt *p, const char *what)
 	read_verdicts(before);
 	cr_assert(eq(int, bpf_prog_test_run_opts(x.prog_fd, &opts), 0), "%s: test run: %s", what, strerror(errno));
 	read_verdicts(after);
-	cr_expect(eq(u32, opts.retval, XDP_PASS), "%s: XDP action", what);
 	cr_expect(eq(u32, opts.data_size_out, (uint32_t)p->len), "%s: length changed", what);
 	cr_expect(eq(int, memcmp(out, p->b, p->len), 0), "%s: packet modified", what);
 	for (int v = 0; v < SP_XDP_VERDICT_COUNT; v++) {
@@ -218,6 +243,8 @@ static int run(const struct pkt *p, const char *what)
 			  verdict_names[v]);
 		moved = v;
 	}
+	cr_expect(eq(u32, opts.retval, moved == SP_XDP_DROP_RATE_LIMITED ? XDP_DROP : XDP_PASS), "%s: XDP action",
+		  what);
 	return moved;
 }
 
@@ -350,9 +377,10 @@ Test(xdp, verdict_names_match_the_enum)
 {
 	static const char *const want[] = { "pass_not_ipv4",      "pass_malformed",      "pass_not_udp",
 					    "pass_unconfigured",  "pass_other_address",  "pass_later_fragment",
-					    "pass_other_port",    "pass_no_socket",      "redirect" };
+					    "pass_other_port",    "pass_no_socket",      "redirect",
+					    "drop_rate_limited" };
 
-	cr_assert(eq(int, SP_XDP_VERDICT_COUNT, 9));
+	cr_assert(eq(int, SP_XDP_VERDICT_COUNT, 10));
 	for (int i = 0; i < SP_XDP_VERDICT_COUNT; i++)
 		cr_expect(eq(str, (char *)verdict_names[i], (char *)want[i]));
 	cr_assert(eq(int, SP_XDP_PASS_NO_SOCKET, 7));
@@ -376,4 +404,58 @@ Test(xdp, dhcp_ports_stay_with_the_kernel_unless_steered)
 		expect_verdict(&tftp, SP_XDP_PASS_NO_SOCKET, "69 still steered");
 	}
 	steer_dhcp = true;
+}
+
+/* One request a second per source: two seconds' worth (2) pass at once, the
+ * third is dropped in XDP. A test run takes microseconds, far below the 1 s
+ * in which a source earns its next request. */
+Test(xdp, requests_over_their_sources_rate_are_dropped)
+{
+	load_or_skip();
+	dhcp_gap_ns = 1000000000u;
+	tftp_request_gap_ns = 1000000000u;
+	configure(ip4(SERVER), 49152, 49160);
+	{
+		const struct pkt a = bootp(BROADCAST, 67, 0x0a), a_pxe = bootp(SERVER, 4011, 0x0a),
+				 b = bootp(BROADCAST, 67, 0x0b), rrq = udp(SERVER, 69),
+				 rrq_other = with_source(udp(SERVER, 69), "10.1.0.101"), ack = udp(SERVER, 49152),
+				 relayed_c = with_source(bootp(SERVER, 67, 0x0c), "10.1.0.101"),
+				 relayed_d = with_source(bootp(SERVER, 67, 0x0d), "10.1.0.101"),
+				 stub = truncated(bootp(BROADCAST, 67, 0x0a), 14 + 20 + 8 + 33);
+
+		expect_verdict(&a, SP_XDP_PASS_NO_SOCKET, "client A's first DISCOVER");
+		expect_verdict(&a, SP_XDP_PASS_NO_SOCKET, "client A's second DISCOVER (the burst)");
+		expect_verdict(&a, SP_XDP_DROP_RATE_LIMITED, "client A's third DISCOVER");
+		expect_verdict(&a_pxe, SP_XDP_DROP_RATE_LIMITED, "client A's 4011 REQUEST: the same budget");
+		expect_verdict(&b, SP_XDP_PASS_NO_SOCKET, "client B has a budget of its own");
+		/* Relayed requests all come from the relay: the MAC names the client. */
+		expect_verdict(&relayed_c, SP_XDP_PASS_NO_SOCKET, "relayed client C");
+		expect_verdict(&relayed_c, SP_XDP_PASS_NO_SOCKET, "relayed client C again");
+		expect_verdict(&relayed_d, SP_XDP_PASS_NO_SOCKET, "relayed client D, same relay address");
+		expect_verdict(&stub, SP_XDP_PASS_NO_SOCKET, "too short to name its client: the dataplane judges it");
+
+		expect_verdict(&rrq, SP_XDP_PASS_NO_SOCKET, "first RRQ");
+		expect_verdict(&rrq, SP_XDP_PASS_NO_SOCKET, "second RRQ");
+		expect_verdict(&rrq, SP_XDP_DROP_RATE_LIMITED, "third RRQ from the same address");
+		expect_verdict(&rrq_other, SP_XDP_PASS_NO_SOCKET, "an RRQ from another address");
+		for (int i = 0; i < 5; i++)
+			expect_verdict(&ack, SP_XDP_PASS_NO_SOCKET, "session ports are not limited");
+
+		dhcp_gap_ns = tftp_request_gap_ns = 0;
+		configure(ip4(SERVER), 49152, 49160);
+		expect_verdict(&a, SP_XDP_PASS_NO_SOCKET, "no limit once the rate is 0");
+		expect_verdict(&rrq, SP_XDP_PASS_NO_SOCKET, "no RRQ limit once the rate is 0");
+	}
+}
+
+Test(xdp, the_sources_table_is_a_fixed_size_lru)
+{
+	struct bpf_map *sources;
+
+	load_or_skip();
+	sources = bpf_object__find_map_by_name(x.obj, SP_XDP_MAP_SOURCES);
+	cr_assert(sources != NULL);
+	cr_assert(eq(int, bpf_map__type(sources), BPF_MAP_TYPE_LRU_HASH), "a flood of new sources evicts old ones");
+	cr_assert(eq(u32, bpf_map__max_entries(sources), SP_RATE_SOURCES));
+	cr_assert(eq(u32, bpf_map__key_size(sources), sizeof(struct sp_source_key)));
 }
