@@ -42,6 +42,8 @@ struct session {
 	uint64_t sent_at_us; /* when the OACK or the window in flight went out first */
 	struct rto rto;
 	uint8_t retries;
+	bool unacked; /* on the list of sessions that never heard from their peer */
+	uint32_t unacked_next, unacked_prev;
 	char name[TFTP_EVENT_NAME_MAX + 1]; /* for events only */
 	uint64_t next_progress; /* acknowledged bytes that trigger the next progress event */
 };
@@ -67,6 +69,7 @@ struct tftp_server {
 	struct client_slot *clients;
 	uint32_t client_mask;
 	uint64_t rng; /* xorshift64 state for port choice; 0 = ports in order */
+	uint32_t unacked_head, unacked_tail; /* oldest and newest session not acknowledged yet */
 	struct tftp_counters counters;
 };
 
@@ -198,6 +201,7 @@ struct tftp_server *tftp_server_create(const struct tftp_config *cfg, const stru
 		s->free_ring[i] = i;
 	}
 	s->free_count = n_ports;
+	s->unacked_head = s->unacked_tail = NO_SESSION;
 	s->rng = cfg->port_seed;
 	s->rto_limits = (struct rto_limits){
 		.min_us = (cfg->min_retransmit_ms && cfg->min_retransmit_ms < cfg->retransmit_ms ? cfg->min_retransmit_ms
@@ -382,10 +386,47 @@ static void notify(struct tftp_server *s, const struct session *ss, enum tftp_ev
 		s->tx.event(s->tx.ctx, kind, &ss->peer, ss->name, bytes);
 }
 
+/*
+ * Sessions whose peer has not acknowledged anything yet, oldest first. When
+ * the table is full a new request takes the place of the oldest of them: a
+ * flood of requests from forged addresses never acknowledges, so it cannot
+ * hold the table against real clients, which answer within a round trip and
+ * leave this list.
+ */
+static void unacked_append(struct tftp_server *s, struct session *ss)
+{
+	uint32_t index = session_index(s, ss);
+
+	ss->unacked = true;
+	ss->unacked_next = NO_SESSION;
+	ss->unacked_prev = s->unacked_tail;
+	if (s->unacked_tail != NO_SESSION)
+		s->sessions[s->unacked_tail].unacked_next = index;
+	else
+		s->unacked_head = index;
+	s->unacked_tail = index;
+}
+
+static void unacked_unlink(struct tftp_server *s, struct session *ss)
+{
+	if (!ss->unacked)
+		return;
+	ss->unacked = false;
+	if (ss->unacked_prev != NO_SESSION)
+		s->sessions[ss->unacked_prev].unacked_next = ss->unacked_next;
+	else
+		s->unacked_head = ss->unacked_next;
+	if (ss->unacked_next != NO_SESSION)
+		s->sessions[ss->unacked_next].unacked_prev = ss->unacked_prev;
+	else
+		s->unacked_tail = ss->unacked_prev;
+}
+
 static void end_session(struct tftp_server *s, struct session *ss)
 {
 	uint32_t index = session_index(s, ss);
 
+	unacked_unlink(s, ss);
 	s->n_active--;
 	timer_wheel_cancel(s->timers, index);
 	client_unlink(s, ss);
@@ -522,17 +563,27 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 			return;
 		}
 	}
-	if (s->n_active >= s->cfg.max_sessions || s->free_count == 0) {
-		s->counters.refused_busy++;
-		send_error(s, from, 69, TFTP_ERR_UNDEFINED, "server busy: too many transfers, retry later");
-		return;
-	}
-	client = client_find(s, from->ip, true);
-	if (client->sessions >= s->cfg.max_sessions_per_client) {
+	if (client && client->sessions >= s->cfg.max_sessions_per_client) {
 		s->counters.refused_busy++;
 		send_error(s, from, 69, TFTP_ERR_UNDEFINED, "server busy: too many transfers from this address");
 		return;
 	}
+	if (s->n_active >= s->cfg.max_sessions || s->free_count == 0) {
+		struct session *oldest;
+
+		if (s->unacked_head == NO_SESSION) {
+			s->counters.refused_busy++;
+			send_error(s, from, 69, TFTP_ERR_UNDEFINED, "server busy: too many transfers, retry later");
+			return;
+		}
+		oldest = &s->sessions[s->unacked_head];
+		s->counters.evicted_unacknowledged++;
+		notify(s, oldest, TFTP_EVENT_TIMED_OUT, 0);
+		send_error(s, &oldest->peer, oldest->port, TFTP_ERR_UNDEFINED,
+			   "server busy: this transfer never started and its place went to another");
+		end_session(s, oldest);
+	}
+	client = client_find(s, from->ip, true);
 	ss = &s->sessions[take_free_port(s)];
 	ss->active = true;
 	s->n_active++;
@@ -568,6 +619,7 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 		ss->name[n] = '\0';
 	}
 	ss->next_progress = size / 8 > 65536 ? size / 8 : 65536;
+	unacked_append(s, ss);
 	notify(s, ss, TFTP_EVENT_STARTED, size);
 
 	if (tftp_params_need_oack(&params)) {
@@ -590,6 +642,7 @@ static void handle_ack(struct tftp_server *s, struct session *ss, uint16_t block
 			return;
 		}
 		ss->awaiting_oack_ack = false;
+		unacked_unlink(s, ss);
 		ack_round(s, ss, now_us);
 		send_window(s, ss, now_us);
 		return;
@@ -608,6 +661,7 @@ static void handle_ack(struct tftp_server *s, struct session *ss, uint16_t block
 		return;
 	}
 	ss->acked += distance;
+	unacked_unlink(s, ss);
 	ack_round(s, ss, now_us);
 	if (s->tx.event && acked_bytes(ss) >= ss->next_progress && ss->acked != ss->last_block) {
 		uint64_t step = ss->size / 8 > 65536 ? ss->size / 8 : 65536;

@@ -114,6 +114,7 @@ struct tftp_config {
 	X(refused_access, "requests for names outside the root (error 2)")                  \
 	X(refused_options, "requests with options refused (error 8)")                       \
 	X(refused_busy, "requests refused by the session limits")                           \
+	X(evicted_unacknowledged, "transfers never acknowledged, dropped for a new request on a full table") \
 	X(refused_no_memory, "netascii requests refused for lack of cache budget (error 3)")\
 	X(transfers_started, "transfers started")                                           \
 	X(transfers_completed, "transfers whose last block was acknowledged")               \

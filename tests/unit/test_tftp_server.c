@@ -1153,28 +1153,76 @@ static struct net_endpoint client_n(uint32_t host, uint16_t port)
 	return c;
 }
 
+static char two_blocks[600]; /* ACK 1 acknowledges a transfer without ending it */
+
 Test(tftp_server, busy_total_limit_refuses_with_code_0)
 {
 	struct tftp_config cfg = base_config;
 
 	cfg.max_sessions = 2;
-	write_file("f", "data", 4);
+	write_file("f", two_blocks, sizeof(two_blocks));
 	start_server(&cfg);
-	for (uint32_t h = 1; h <= 3; h++) {
+	for (uint32_t h = 1; h <= 2; h++) {
 		struct net_endpoint c = client_n(h, 2000);
 
 		RRQ_FROM(&c, 0, "f", "octet");
+		packet_from(&c, pkt(fx.rec.n - 1)->src_port, TFTP_ACK, 1, 1);
 	}
-	cr_assert(eq(sz, fx.rec.n, 3));
-	cr_assert(eq(u16, block_of(pkt(0)), 1));
-	cr_assert(eq(u16, block_of(pkt(1)), 1));
+	cr_assert(eq(sz, fx.rec.n, 4));
+	rec_clear(&fx.rec);
 	{
 		struct net_endpoint c3 = client_n(3, 2000);
 
-		expect_error_to(pkt(2), &c3, 69, TFTP_ERR_UNDEFINED, "server busy: too many transfers, retry later");
+		RRQ_FROM(&c3, 2, "f", "octet");
+		cr_assert(eq(sz, fx.rec.n, 1));
+		expect_error_to(pkt(0), &c3, 69, TFTP_ERR_UNDEFINED, "server busy: too many transfers, retry later");
 	}
 	cr_assert(eq(u64, counters()->refused_busy, 1));
+	cr_assert(eq(u64, counters()->evicted_unacknowledged, 0), "both transfers are acknowledged: neither goes");
 	cr_assert(eq(u32, tftp_server_active_sessions(fx.srv), 2));
+}
+
+/* A full table of transfers nobody acknowledged (a flood of requests from
+ * forged addresses): a new request takes the place of the oldest of them. */
+Test(tftp_server, a_full_table_gives_the_oldest_unacknowledged_transfer_to_a_new_request)
+{
+	struct tftp_config cfg = base_config;
+	struct net_endpoint c1 = client_n(1, 2000), c2 = client_n(2, 2000), c3 = client_n(3, 2000),
+			    c4 = client_n(4, 2000);
+	uint16_t port1, port2;
+
+	cfg.max_sessions = 2;
+	write_file("f", two_blocks, sizeof(two_blocks));
+	start_server(&cfg);
+	RRQ_FROM(&c1, 0, "f", "octet");
+	port1 = pkt(0)->src_port;
+	RRQ_FROM(&c2, 1, "f", "octet");
+	port2 = pkt(1)->src_port;
+	packet_from(&c2, port2, TFTP_ACK, 1, 2); /* c2 answers; c1 never does */
+	rec_clear(&fx.rec);
+
+	RRQ_FROM(&c3, 3, "f", "octet");
+	cr_assert(eq(sz, fx.rec.n, 2));
+	expect_error_to(pkt(0), &c1, port1, TFTP_ERR_UNDEFINED,
+			"server busy: this transfer never started and its place went to another");
+	cr_assert(eq(u16, block_of(pkt(1)), 1), "the new request is served");
+	cr_assert(eq(u64, counters()->evicted_unacknowledged, 1));
+	cr_assert(eq(u32, tftp_server_active_sessions(fx.srv), 2));
+
+	/* Now c2 (acknowledged) and c3 (not yet): c4 takes c3's place, never c2's. */
+	rec_clear(&fx.rec);
+	RRQ_FROM(&c4, 4, "f", "octet");
+	cr_assert(eq(sz, fx.rec.n, 2));
+	cr_assert(eq(u32, pkt(0)->to.ip, c3.ip), "the unacknowledged one goes");
+	cr_assert(eq(u64, counters()->evicted_unacknowledged, 2));
+	rec_clear(&fx.rec);
+	packet_from(&c2, port2, TFTP_ACK, 2, 5);
+	cr_assert(eq(u64, counters()->transfers_completed, 1), "the acknowledged transfer runs to its end");
+
+	/* The evicted client's late ACK meets a closed session. */
+	rec_clear(&fx.rec);
+	packet_from(&c1, port1, TFTP_ACK, 1, 6);
+	cr_assert(eq(u64, counters()->transfers_completed, 1));
 }
 
 Test(tftp_server, busy_per_client_limit_refuses_with_code_0_and_frees_on_end)
@@ -1227,7 +1275,9 @@ Test(tftp_server, per_client_counts_stay_exact_through_many_starts_and_ends)
 	cfg.port_hi = BASE + PORTS - 1;
 	cfg.max_sessions = PORTS;
 	cfg.max_sessions_per_client = PER_CLIENT;
-	write_file("f", "data", 4); /* one block: ACK 1 ends a transfer */
+	/* Two blocks: ACK 1 right after the start acknowledges a transfer (so a full
+	 * table refuses rather than evicts), ACK 2 ends it. */
+	write_file("f", two_blocks, sizeof(two_blocks));
 	start_server(&cfg);
 	for (int step = 0; step < STEPS; step++) {
 		unsigned k, p;
@@ -1253,9 +1303,10 @@ Test(tftp_server, per_client_counts_stay_exact_through_many_starts_and_ends)
 				ports[got].peer = c;
 				model[k]++;
 				total++;
+				packet_from(&c, (uint16_t)(BASE + got), TFTP_ACK, 1, (uint64_t)step);
 			}
 		} else {
-			packet_from(&ports[p].peer, (uint16_t)(BASE + p), TFTP_ACK, 1, (uint64_t)step);
+			packet_from(&ports[p].peer, (uint16_t)(BASE + p), TFTP_ACK, 2, (uint64_t)step);
 			cr_assert(eq(sz, fx.rec.n, 0), "step %d", step);
 			ports[p].busy = false;
 			model[ports[p].client]--;
