@@ -497,11 +497,6 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	int r;
 
 	s->counters.requests++;
-	if (from->ip == 0) {
-		/* 0.0.0.0 cannot be answered, and it marks free slots in the client table. */
-		s->counters.refused_malformed++;
-		return;
-	}
 	r = tftp_parse_request(payload, len, &req, &why);
 	if (r == -E2BIG) {
 		s->counters.refused_options++;
@@ -717,6 +712,15 @@ void tftp_server_input(struct tftp_server *s, const struct net_endpoint *from, u
 	enum tftp_opcode opcode;
 	uint16_t number;
 
+	/* 0.0.0.0 cannot be answered (RFC 1122 §3.2.1.3: never a destination), and
+	 * it marks free slots in the client table: nothing from it gets a reply. */
+	if (from->ip == 0) {
+		if (dst_port == 69)
+			s->counters.refused_malformed++;
+		else
+			s->counters.unknown_tid++;
+		return;
+	}
 	if (dst_port != 69) {
 		if (dst_port >= s->cfg.port_lo && dst_port <= s->cfg.port_hi)
 			handle_session_packet(s, &s->sessions[dst_port - s->cfg.port_lo], from, payload,

@@ -1345,6 +1345,33 @@ Test(tftp_server, request_from_0_0_0_0_is_dropped_without_reply)
 	cr_expect(eq(u16, be16(pkt(0)->bytes), TFTP_DATA));
 }
 
+/*
+ * Nor is anything else from 0.0.0.0: a datagram to port 69 that is not a
+ * request, or is cut short, and one to a session port (free or in use) once
+ * got an ERROR addressed to 0.0.0.0 (found by tests/fuzz/fuzz_tftp_server).
+ */
+Test(tftp_server, nothing_from_0_0_0_0_is_answered)
+{
+	struct net_endpoint zero = client;
+	const uint8_t one_byte[] = { 0x00 };
+
+	zero.ip = 0;
+	write_file("f", "data", 4);
+	start_server(&base_config);
+	RRQ(0, "f", "octet"); /* a transfer on PORT_LO, waiting for ACK 1 */
+	rec_clear(&fx.rec);
+	packet_from(&zero, 69, TFTP_ACK, 1, 0);
+	tftp_server_input(fx.srv, &zero, 69, one_byte, sizeof(one_byte), 0);
+	packet_from(&zero, PORT_LO, TFTP_ACK, 1, 0);
+	packet_from(&zero, PORT_LO + 1, TFTP_ACK, 1, 0);
+	cr_assert(eq(sz, fx.rec.n, 0), "%zu replies went to 0.0.0.0", fx.rec.n);
+	cr_expect(eq(u64, counters()->refused_malformed, 2));
+	cr_expect(eq(u64, counters()->unknown_tid, 2));
+	cr_expect(eq(u64, counters()->errors_sent, 0));
+	ack(PORT_LO, 1, 0);
+	cr_expect(eq(u64, counters()->transfers_completed, 1), "the real transfer is unaffected");
+}
+
 /* ---- transfer IDs --------------------------------------------------------- */
 
 Test(tftp_server, unknown_tid_gets_error_5_and_the_real_transfer_is_unaffected)

@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Floods do not stop legitimate clients from booting. bench/flood sends, as
+# fast as one thread of this machine can, forged PXE DISCOVERs, 4011 REQUESTs,
+# TFTP read requests and junk to a running Stampede, first from one source,
+# then from a thousand; meanwhile simulated PXE clients (bench/swarm) run the
+# whole boot (DHCP, 4011, TFTP, iPXE, HTTP), every byte compared with the
+# served files. The per-source limits of the XDP program, the session caps and
+# the eviction of transfers nobody acknowledges must show in the counters, and
+# the dataplane's memory must stay where it was.
+source "$(dirname "$0")/lib.sh"
+require_root
+
+SWARM=$BUILD_DIR/bench/swarm
+FLOOD=$BUILD_DIR/bench/flood
+FLOOD_S=${FLOOD_S:-25}
+
+net_setup || { echo "# topology set-up failed"; finish; }
+
+HTTP_ROOT=$WORK/http
+mkdir -p "$HTTP_ROOT/lab"
+head -c 300000 /dev/urandom >"$ROOT/undionly.kpxe"
+head -c 400000 /dev/urandom >"$ROOT/ipxe.efi"
+head -c 2000000 /dev/urandom >"$HTTP_ROOT/lab/vmlinuz"
+head -c 1000000 /dev/urandom >"$HTTP_ROOT/lab/initrd.img"
+chmod -R a+rX "$ROOT" "$HTTP_ROOT"
+CONF=$WORK/flood.yaml
+cat >"$CONF" <<EOF
+http:
+  port: 8080
+  root: $HTTP_ROOT
+tftp:
+  max_sessions: 1024
+proxydhcp:
+  boot_files:
+    bios: undionly.kpxe
+    efi-x64: ipxe.efi
+profiles:
+  lab:
+    kernel: lab/vmlinuz
+    initrd: [lab/initrd.img]
+    cmdline: console=ttyS0
+default_profile: lab
+EOF
+
+start_stampede --config "$CONF" --http-root "$HTTP_ROOT" ||
+	{ echo "not ok - stampede starts"; FAILED=1; finish; }
+check "the dataplane has a proxyDHCP policy" wait_policy
+dp=$(pgrep -P "$SERVER_PID" -f stampede-dataplane | head -1)
+srv_mac=$(in_srv cat "/sys/class/net/$SRV_IF/address")
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
+rss_before=$(rss_kb "$dp")
+control_rss_before=$(rss_kb "$SERVER_PID")
+
+# flood_bg NAME SOURCES: the flood from the client namespace on core 0, in the background.
+flood_bg() {
+	in_cli taskset -c 0 "$FLOOD" --iface "$CLI_IF" --dst-mac "$srv_mac" --dst-ip "$SRV_IP" \
+		--duration "$FLOOD_S" --sources "$2" --src-net 10.201.128.0 >"$WORK/$1.flood" 2>&1 &
+	FLOOD_PID=$!
+	EXTRA_PIDS+=("$FLOOD_PID")
+}
+# boot_during NAME CLIENTS: legitimate clients boot while the flood runs (at most 90 s).
+boot_during() {
+	timeout 100 ip netns exec "$CLI_NS" "$SWARM" --server "$SRV_IP" --iface "$CLI_IF" --clients "$2" \
+		--arch mix --tftp-root "$ROOT" --http-root "$HTTP_ROOT" --json "$WORK/$1.json" \
+		--duration-limit 90 >"$WORK/$1.out" 2>&1
+}
+j() { jq -r "$2" "$WORK/$1.json" 2>/dev/null; }
+report() { # NAME: what the flood sent and how long the boots took
+	echo "# $1: flood $(cat "$WORK/$1.flood" 2>/dev/null); clients: $(j "$1" '"\(.booted) booted, \(.failed) failed, last done at \(.last_done_s) s"')"
+	[ "$(j "$1" .failed)" = 0 ] || sed 's/^/#   /' "$WORK/$1.out" | tail -15
+}
+
+for phase in "one 1" "many 1000"; do
+	set -- $phase
+	name=$1 sources=$2
+	limited_before=$(counter xdp_drop_rate_limited)
+	requests_before=$(counter tftp_requests)
+	flood_bg "$name" "$sources"
+	sleep 2 # the flood is at full rate before the clients start
+	boot_during "$name" 20
+	status=$?
+	check "$name source(s): the flood was still running when the clients were done" kill -0 "$FLOOD_PID"
+	timeout $((FLOOD_S + 10)) tail --pid="$FLOOD_PID" -f /dev/null
+	report "$name"
+	expect_eq "$name source(s): every legitimate client booted, all bytes right (swarm exit 0)" 0 "$status"
+	expect_eq "$name source(s): 20 booted, 0 failed" "20 0" "$(j "$name" '"\(.booted) \(.failed)"')"
+	check "$name source(s): the flood sent at least 100,000 frames/s" \
+		jq -e '.frames_per_s >= 100000' "$WORK/$name.flood" >/dev/null
+	limited=$(($(counter xdp_drop_rate_limited) - limited_before))
+	echo "# $name source(s): $limited requests dropped by the XDP program's rate limits, $(($(counter tftp_requests) - requests_before)) TFTP requests reached the dataplane"
+	check "$name source(s): the XDP program dropped requests over their source's rate" test "$limited" -gt 0
+	check "$name source(s): the session table stayed within its cap (1024)" \
+		test "$(counter tftp_active_sessions)" -le 1024
+done
+
+evicted=$(counter tftp_evicted_unacknowledged)
+echo "# $evicted never-acknowledged transfers gave their place to new requests"
+check "from a thousand sources the session table filled and unacknowledged transfers were evicted" \
+	test "$evicted" -gt 0
+rss_after=$(rss_kb "$dp")
+echo "# dataplane resident memory: $((rss_before / 1024)) MiB before, $((rss_after / 1024)) MiB after the floods"
+check "the dataplane's memory stayed bounded (within 32 MiB of where it started)" \
+	test "$rss_after" -le $((rss_before + 32768))
+control_rss_after=$(rss_kb "$SERVER_PID")
+echo "# control plane resident memory: $((control_rss_before / 1024)) MiB before, $((control_rss_after / 1024)) MiB after (its machine table is bounded by timeline.machines)"
+check "the control plane's memory stayed bounded (within 64 MiB of where it started)" \
+	test "$control_rss_after" -le $((control_rss_before + 65536))
+check "the same dataplane serves on (no crash, no restart)" kill -0 "$dp"
+check "the control plane serves on" kill -0 "$SERVER_PID"
+finish
