@@ -277,3 +277,36 @@ wait_counter() {
 
 # wait_policy: until the dataplane runs with a proxyDHCP policy (at most 10 s).
 wait_policy() { wait_counter dhcp_policy_loaded 1 10; }
+
+# boot_lab BIOS_NBP EFI_NBP KERNEL INITRD [TFTP_YAML_LINES]: random boot files of
+# these sizes in bytes (undionly.kpxe and ipxe.efi in $ROOT; lab/vmlinuz and
+# lab/initrd.img in $HTTP_ROOT=$WORK/http) and $LAB_CONF, a configuration that
+# boots every machine into them (profile "lab"); the optional last argument
+# goes under its "tftp:" key, e.g. "  max_sessions: 1024".
+boot_lab() {
+	HTTP_ROOT=$WORK/http
+	LAB_CONF=$WORK/lab.yaml
+	mkdir -p "$HTTP_ROOT/lab"
+	head -c "$1" /dev/urandom >"$ROOT/undionly.kpxe"
+	head -c "$2" /dev/urandom >"$ROOT/ipxe.efi"
+	head -c "$3" /dev/urandom >"$HTTP_ROOT/lab/vmlinuz"
+	head -c "$4" /dev/urandom >"$HTTP_ROOT/lab/initrd.img"
+	chmod -R a+rX "$ROOT" "$HTTP_ROOT"
+	cat >"$LAB_CONF" <<LAB
+http:
+  port: 8080
+  root: $HTTP_ROOT
+tftp:
+${5:-  max_windowsize: 64}
+proxydhcp:
+  boot_files:
+    bios: undionly.kpxe
+    efi-x64: ipxe.efi
+profiles:
+  lab:
+    kernel: lab/vmlinuz
+    initrd: [lab/initrd.img]
+    cmdline: console=ttyS0
+default_profile: lab
+LAB
+}

@@ -16,33 +16,9 @@ FLOOD_S=${FLOOD_S:-25}
 
 net_setup || { echo "# topology set-up failed"; finish; }
 
-HTTP_ROOT=$WORK/http
-mkdir -p "$HTTP_ROOT/lab"
-head -c 300000 /dev/urandom >"$ROOT/undionly.kpxe"
-head -c 400000 /dev/urandom >"$ROOT/ipxe.efi"
-head -c 2000000 /dev/urandom >"$HTTP_ROOT/lab/vmlinuz"
-head -c 1000000 /dev/urandom >"$HTTP_ROOT/lab/initrd.img"
-chmod -R a+rX "$ROOT" "$HTTP_ROOT"
-CONF=$WORK/flood.yaml
-cat >"$CONF" <<EOF
-http:
-  port: 8080
-  root: $HTTP_ROOT
-tftp:
-  max_sessions: 1024
-proxydhcp:
-  boot_files:
-    bios: undionly.kpxe
-    efi-x64: ipxe.efi
-profiles:
-  lab:
-    kernel: lab/vmlinuz
-    initrd: [lab/initrd.img]
-    cmdline: console=ttyS0
-default_profile: lab
-EOF
+boot_lab 300000 400000 2000000 1000000 "  max_sessions: 1024"
 
-start_stampede --config "$CONF" --http-root "$HTTP_ROOT" ||
+start_stampede --config "$LAB_CONF" --http-root "$HTTP_ROOT" ||
 	{ echo "not ok - stampede starts"; FAILED=1; finish; }
 check "the dataplane has a proxyDHCP policy" wait_policy
 dp=$(pgrep -P "$SERVER_PID" -f stampede-dataplane | head -1)
