@@ -229,7 +229,7 @@ static const char *const tftp_results[] = { "started", "completed", "timed_out",
 /* Every TFTP counter is mapped to a family in dp_families below; this breaks
  * the build when one is added or removed without updating them. */
 #define COUNT_ONE(name, help) +1
-_Static_assert(0 TFTP_COUNTERS(COUNT_ONE) == 23, "TFTP_COUNTERS changed: map the new counter in metrics.c");
+_Static_assert(0 TFTP_COUNTERS(COUNT_ONE) == 25, "TFTP_COUNTERS changed: map the new counter in metrics.c");
 #undef COUNT_ONE
 
 static const char *const drop_reasons[] = {
@@ -285,6 +285,10 @@ static const struct dp_family dp_families[] = {
 	ONE("stampede_tftp_evicted_unacknowledged_total", COUNTER,
 	    "TFTP transfers never acknowledged, dropped for a new request on a full session table",
 	    "tftp_evicted_unacknowledged"),
+	ONE("stampede_tftp_transfers_resumed_total", COUNTER,
+	    "TFTP transfers a crashed dataplane left, carried on from the journal", "tftp_transfers_resumed"),
+	ONE("stampede_tftp_resumes_refused_total", COUNTER,
+	    "Journaled TFTP transfers not carried on (file changed, limits, options)", "tftp_resumes_refused"),
 	ONE("stampede_tftp_oacks_total", COUNTER, "TFTP option acknowledgements sent", "tftp_oacks_sent"),
 	ONE("stampede_tftp_bytes_total", COUNTER, "File bytes sent in TFTP DATA packets", "tftp_data_bytes"),
 	ONE("stampede_tftp_packets_total", COUNTER, "TFTP DATA packets sent, first sends and retransmissions",

@@ -24,7 +24,7 @@
 
 #define CHILD_FD          3
 #define STOP_TIMEOUT_MS   10000
-#define BACKOFF_FIRST_MS  200
+#define BACKOFF_FIRST_MS  50 /* a first crash costs the clients a retransmission, not a boot */
 #define BACKOFF_MAX_MS    5000
 #define CRASH_WINDOW_S    60
 #define STABLE_AFTER_S    10 /* up this long: the next crash starts the backoff afresh */

@@ -7,7 +7,7 @@
  * config_message.h) and the proxyDHCP policy ("policy 1"), then reads the
  * child's replies and its event stream (dataplane/control_channel.h).
  *
- * A dataplane that dies after it was ready is restarted (after 0.2 s, doubling
+ * A dataplane that dies after it was ready is restarted (after 50 ms, doubling
  * to 5 s while it keeps dying; more than SUPERVISOR_MAX_CRASHES within a
  * minute and the supervisor gives up). One that fails before it was ready is
  * not: that is a configuration problem, reported with the child's own

@@ -108,9 +108,25 @@ static bool is_image_name(const struct loader *l, const char *rel)
 	return false;
 }
 
-static void add_file(struct loader *l, const char *name, int fd, uint64_t size)
+/* Which file this was on disk, and in which state: a transfer journaled by a
+ * dataplane that crashed resumes only on the very same bytes. */
+static uint64_t file_identity(const struct stat *st, uint64_t size)
+{
+	const uint64_t parts[] = { (uint64_t)st->st_dev, (uint64_t)st->st_ino, size, (uint64_t)st->st_mtim.tv_sec,
+				   (uint64_t)st->st_mtim.tv_nsec, (uint64_t)st->st_ctim.tv_sec,
+				   (uint64_t)st->st_ctim.tv_nsec };
+	uint64_t h = 14695981039346656037ull;
+
+	for (size_t i = 0; i < sizeof(parts) / sizeof(parts[0]); i++)
+		for (int b = 0; b < 64; b += 8)
+			h = (h ^ ((parts[i] >> b) & 0xff)) * 1099511628211ull; /* FNV-1a */
+	return h;
+}
+
+static void add_file(struct loader *l, const char *name, int fd, const struct stat *st)
 {
 	struct cache *c = l->cache;
+	uint64_t size = (uint64_t)st->st_size;
 	struct cache_file *f;
 	uint8_t *data;
 	uint64_t got;
@@ -147,7 +163,7 @@ static void add_file(struct loader *l, const char *name, int fd, uint64_t size)
 		return;
 	}
 	f = &c->files[c->n_files];
-	*f = (struct cache_file){ .name = strdup(name), .data = data, .size = got };
+	*f = (struct cache_file){ .name = strdup(name), .data = data, .size = got, .identity = file_identity(st, got) };
 	if (!f->name) {
 		c->allocator.free(c->allocator.ctx, data);
 		set_error(l, -ENOMEM, "out of memory");
@@ -190,7 +206,7 @@ static void visit(struct loader *l, const char *rel, unsigned char d_type, int d
 		l->cache->stats.skipped_unreadable++;
 	} else if (S_ISREG(st.st_mode)) {
 		if (!is_image_name(l, rel)) /* loaded from its own path afterwards */
-			add_file(l, rel, fd, (uint64_t)st.st_size);
+			add_file(l, rel, fd, &st);
 	} else if (S_ISDIR(st.st_mode) && d_type == DT_UNKNOWN) {
 		close(fd);
 		walk(l, rel, depth + 1);
@@ -282,7 +298,7 @@ static void load_image(struct loader *l, const struct cache_image *image)
 			close(fd);
 		return;
 	}
-	add_file(l, name, fd, (uint64_t)st.st_size);
+	add_file(l, name, fd, &st);
 	close(fd);
 }
 

@@ -38,6 +38,7 @@ struct cache_file {
 	const char *name; /* relative to the root, '/' separated, no leading '/' */
 	const uint8_t *data;
 	uint64_t size;
+	uint64_t identity; /* a digest of device, inode, size and times when it was read */
 	/* Netascii form, built on first request (RFC 1350: CR LF line ends, CR NUL
 	 * for a bare CR) and kept with this version. */
 	const uint8_t *netascii;

@@ -43,6 +43,7 @@
 #include "events.h"
 #include "iface.h"
 #include "instance_lock.h"
+#include "session_journal.h"
 #include "lcores.h"
 #include "net.h"
 #include "options.h"
@@ -127,6 +128,7 @@ struct dataplane {
 	struct xdp_maps xdp;
 	bool have_xdp;
 	/* Cache versions: the control thread keeps `latest` (one reference) and
+	struct session_journal *journal; /* transfers a restarted dataplane carries on */
 	 * hands each loop another reference through its `pending`. */
 	struct cache *latest;
 	struct rte_ring *retired; /* versions whose last reference went on a polling core */
@@ -820,9 +822,24 @@ static int start_tftp(struct dataplane *dp, unsigned k, const struct tftp_tx *tx
 		return -errno;
 	tftp_server_set_cache(w->tftp, first);
 	return 0;
+	tftp_server_set_journal(w->tftp, dp->journal);
 }
 
 static void destroy_worker(struct worker *w)
+/* The journal beside the instance lock: whoever holds the lock owns it. A
+ * dataplane without one still serves; its transfers just end with it. */
+static void open_journal(struct dataplane *dp)
+{
+	char path[128];
+	int r;
+
+	snprintf(path, sizeof(path), INSTANCE_LOCK_DIR "/%s.sessions", dp->opts.iface);
+	r = session_journal_open(path, dp->opts.tftp.port_lo, dp->opts.tftp.port_hi, &dp->journal);
+	if (r < 0)
+		fprintf(stderr, "stampede-dataplane: warning: no transfer journal (%s: %s): transfers will not "
+				"survive a restart\n", path, strerror(-r));
+}
+
 {
 	void *m = NULL;
 
@@ -1130,6 +1147,7 @@ int main(int argc, char **argv)
 	if (getrandom(&dp.opts.tftp.port_seed, sizeof(dp.opts.tftp.port_seed), 0) < 0 || !dp.opts.tftp.port_seed)
 		dp.opts.tftp.port_seed = rte_get_tsc_cycles() | 1;
 	for (unsigned k = 0; k < dp.n_workers; k++)
+	open_journal(&dp);
 		if (start_tftp(&dp, k, &tx, first) < 0) {
 			fprintf(stderr, "stampede-dataplane: invalid TFTP limits: %s\n", strerror(errno));
 			goto out_workers;
@@ -1226,6 +1244,8 @@ out_workers:
 out_eal:
 	rte_eal_cleanup();
 	if (dp.opts.no_huge)
+	/* Its entries stay: a dataplane started after this one carries them on. */
+	session_journal_close(dp.journal);
 		remove_runtime_dir(runtime_dir);
 	return r;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "rto.h"
+#include "session_journal.h"
 #include "tftp_packet.h"
 #include "timer_wheel.h"
 
@@ -70,6 +71,7 @@ struct tftp_server {
 	uint32_t client_mask;
 	uint64_t rng; /* xorshift64 state for port choice; 0 = ports in order */
 	uint32_t unacked_head, unacked_tail; /* oldest and newest session not acknowledged yet */
+	struct session_journal *journal;     /* NULL: transfers do not survive a restart */
 	struct tftp_counters counters;
 };
 
@@ -234,6 +236,11 @@ void tftp_server_set_cache(struct tftp_server *s, struct cache *cache)
 		cache_ref(cache);
 	cache_unref(s->cache);
 	s->cache = cache;
+}
+
+void tftp_server_set_journal(struct tftp_server *s, struct session_journal *journal)
+{
+	s->journal = journal;
 }
 
 bool tftp_server_owns_port(const struct tftp_server *s, uint16_t port)
@@ -422,10 +429,60 @@ static void unacked_unlink(struct tftp_server *s, struct session *ss)
 		s->unacked_tail = ss->unacked_prev;
 }
 
+/* ---- the journal (session_journal.h): stores to a shared mapping ---- */
+
+static void journal_start(struct tftp_server *s, const struct session *ss, const struct cache_file *file,
+			  const char *name, bool netascii)
+{
+	struct session_journal_entry *e = session_journal_entry(s->journal, ss->port);
+	const struct tftp_params *p = &ss->params;
+	size_t name_len = strlen(name);
+
+	if (!e)
+		return;
+	e->active = 0; /* never half written as live */
+	if (name_len > SESSION_JOURNAL_NAME_MAX)
+		return; /* a name that long (TFTP allows it) is not journaled: its transfer ends with us */
+	e->peer_ip = ss->peer.ip;
+	memcpy(e->peer_mac, ss->peer.mac, sizeof(e->peer_mac));
+	e->peer_port = ss->peer.port;
+	e->blksize = p->blksize;
+	e->windowsize = p->windowsize;
+	e->timeout_s = p->timeout_s;
+	e->flags = (uint8_t)((netascii ? JOURNAL_NETASCII : 0) | (p->has_blksize ? JOURNAL_HAS_BLKSIZE : 0) |
+			     (p->has_tsize ? JOURNAL_HAS_TSIZE : 0) | (p->has_timeout ? JOURNAL_HAS_TIMEOUT : 0) |
+			     (p->has_windowsize ? JOURNAL_HAS_WINDOWSIZE : 0));
+	e->file_identity = file->identity;
+	e->size = ss->size;
+	e->acked = 0;
+	e->touched_s = session_journal_now_s();
+	memcpy(e->name, name, name_len + 1);
+	__atomic_store_n(&e->active, 1, __ATOMIC_RELEASE);
+}
+
+static void journal_ack(struct tftp_server *s, const struct session *ss)
+{
+	struct session_journal_entry *e = session_journal_entry(s->journal, ss->port);
+
+	if (e) {
+		e->acked = ss->acked;
+		e->touched_s = session_journal_now_s();
+	}
+}
+
+static void journal_end(struct tftp_server *s, const struct session *ss)
+{
+	struct session_journal_entry *e = session_journal_entry(s->journal, ss->port);
+
+	if (e)
+		e->active = 0;
+}
+
 static void end_session(struct tftp_server *s, struct session *ss)
 {
 	uint32_t index = session_index(s, ss);
 
+	journal_end(s, ss);
 	unacked_unlink(s, ss);
 	s->n_active--;
 	timer_wheel_cancel(s->timers, index);
@@ -439,22 +496,55 @@ static void end_session(struct tftp_server *s, struct session *ss)
 	s->free_count++;
 }
 
-/* The next session slot (and so port): a random free one, or the oldest freed. */
+/* A free port whose journal entry is live belongs to a transfer of the
+ * dataplane before this one, whose client may come back to it. */
+static bool port_held(struct tftp_server *s, uint32_t index, uint64_t now_s)
+{
+	return s->journal && session_journal_live(session_journal_entry(s->journal, s->sessions[index].port), now_s);
+}
+
+/* The next session slot (and so port): a random free one, or the oldest freed;
+ * a held port goes to the back of the ring, a few times at most (a full table
+ * must not stall on them). */
 static uint32_t take_free_port(struct tftp_server *s)
 {
+	uint64_t now_s = s->journal ? session_journal_now_s() : 0;
 	uint32_t index;
 
-	if (s->rng) {
-		uint32_t pick = (s->free_head + (uint32_t)(next_random(s) % s->free_count)) % s->n_ports;
-		uint32_t tmp = s->free_ring[pick];
+	for (int tries = 0;; tries++) {
+		if (s->rng) {
+			uint32_t pick = (s->free_head + (uint32_t)(next_random(s) % s->free_count)) % s->n_ports;
+			uint32_t tmp = s->free_ring[pick];
 
-		s->free_ring[pick] = s->free_ring[s->free_head];
-		s->free_ring[s->free_head] = tmp;
+			s->free_ring[pick] = s->free_ring[s->free_head];
+			s->free_ring[s->free_head] = tmp;
+		}
+		index = s->free_ring[s->free_head];
+		if (tries == 8 || s->free_count == 1 || !port_held(s, index, now_s))
+			break;
+		s->free_head = (s->free_head + 1) % s->n_ports;
+		s->free_ring[(s->free_head + s->free_count - 1) % s->n_ports] = index;
 	}
-	index = s->free_ring[s->free_head];
 	s->free_head = (s->free_head + 1) % s->n_ports;
 	s->free_count--;
 	return index;
+}
+
+/* Takes the slot of this very port out of the free ring (a resumed transfer
+ * keeps its port). Linear, but only a restart's resumed transfers pay it. */
+static bool take_port(struct tftp_server *s, uint32_t index)
+{
+	for (uint32_t k = 0; k < s->free_count; k++) {
+		uint32_t at = (s->free_head + k) % s->n_ports;
+
+		if (s->free_ring[at] == index) {
+			s->free_ring[at] = s->free_ring[s->free_head];
+			s->free_head = (s->free_head + 1) % s->n_ports;
+			s->free_count--;
+			return true;
+		}
+	}
+	return false;
 }
 
 /* A session of this peer (same address and port) that has not got past its first
@@ -479,6 +569,47 @@ static const char *const name_refusals[] = {
 	[CACHE_NAME_TOO_LONG] = "file not found: name too long",
 	[CACHE_NAME_BAD_CHAR] = "access violation: control character in file name",
 };
+
+/* Sets up a free slot for a transfer of file (its data in the form sent: octet
+ * or netascii) to from, nothing acknowledged yet. */
+static void open_session(struct tftp_server *s, struct session *ss, struct client_slot *client,
+			 const struct net_endpoint *from, const struct cache_file *file, const uint8_t *data,
+			 uint64_t size, const struct tftp_params *params, bool octet, const char *name)
+{
+	ss->active = true;
+	s->n_active++;
+	client_link(s, client, ss);
+	ss->peer = *from;
+	ss->version = s->cache;
+	cache_ref(ss->version);
+	ss->data = data;
+	ss->size = size;
+	/* Tables only for the block sizes nearly every client uses (the RFC 1350
+	 * default and the largest the link carries), so that odd sizes asked for
+	 * on purpose cannot use up the table slots and the budget. */
+	ss->block_sums = octet && (params->blksize == TFTP_BLKSIZE_DEFAULT || params->blksize == s->cfg.max_blksize)
+				 ? cache_file_block_sums(s->cache, file, params->blksize)
+				 : NULL;
+	ss->params = *params;
+	ss->tsize = size;
+	ss->last_block = size / params->blksize + 1;
+	ss->acked = 0;
+	ss->sent_upto = 0;
+	ss->retries = 0;
+	ss->resent = false;
+	{
+		struct rto_limits lim = session_rto_limits(s, ss);
+
+		rto_init(&ss->rto, &lim);
+	}
+	{
+		size_t n = strnlen(name, TFTP_EVENT_NAME_MAX); /* events carry a prefix of long names */
+
+		memcpy(ss->name, name, n);
+		ss->name[n] = '\0';
+	}
+	ss->next_progress = size / 8 > 65536 ? size / 8 : 65536;
+}
 
 static void handle_request(struct tftp_server *s, const struct net_endpoint *from,
 			   const uint8_t *payload, size_t len, uint64_t now_us)
@@ -580,41 +711,10 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	}
 	client = client_find(s, from->ip, true);
 	ss = &s->sessions[take_free_port(s)];
-	ss->active = true;
-	s->n_active++;
-	client_link(s, client, ss);
-	ss->peer = *from;
-	ss->version = s->cache;
-	cache_ref(ss->version);
-	ss->data = data;
-	ss->size = size;
-	/* Tables only for the block sizes nearly every client uses (the RFC 1350
-	 * default and the largest the link carries), so that odd sizes asked for
-	 * on purpose cannot use up the table slots and the budget. */
-	ss->block_sums = req.mode == TFTP_MODE_OCTET &&
-				 (params.blksize == TFTP_BLKSIZE_DEFAULT || params.blksize == s->cfg.max_blksize)
-			 ? cache_file_block_sums(s->cache, file, params.blksize)
-			 : NULL;
-	ss->params = params;
-	ss->tsize = size;
-	ss->last_block = size / params.blksize + 1;
-	ss->acked = 0;
-	ss->sent_upto = 0;
-	ss->retries = 0;
-	{
-		struct rto_limits lim = session_rto_limits(s, ss);
-
-		rto_init(&ss->rto, &lim);
-	}
+	open_session(s, ss, client, from, file, data, size, &params, req.mode == TFTP_MODE_OCTET, name);
 	s->counters.transfers_started++;
-	{
-		size_t n = strnlen(name, TFTP_EVENT_NAME_MAX); /* events carry a prefix of long names */
-
-		memcpy(ss->name, name, n);
-		ss->name[n] = '\0';
-	}
-	ss->next_progress = size / 8 > 65536 ? size / 8 : 65536;
 	unacked_append(s, ss);
+	journal_start(s, ss, file, name, req.mode == TFTP_MODE_NETASCII);
 	notify(s, ss, TFTP_EVENT_STARTED, size);
 
 	if (tftp_params_need_oack(&params)) {
@@ -657,6 +757,7 @@ static void handle_ack(struct tftp_server *s, struct session *ss, uint16_t block
 	}
 	ss->acked += distance;
 	unacked_unlink(s, ss);
+	journal_ack(s, ss);
 	ack_round(s, ss, now_us);
 	if (s->tx.event && acked_bytes(ss) >= ss->next_progress && ss->acked != ss->last_block) {
 		uint64_t step = ss->size / 8 > 65536 ? ss->size / 8 : 65536;
@@ -673,6 +774,63 @@ static void handle_ack(struct tftp_server *s, struct session *ss, uint16_t block
 	send_window(s, ss, now_us);
 }
 
+/*
+ * An ACK to a port with no transfer, from the very peer the journal says a
+ * dataplane before this one (it crashed) was sending a file to: carry on where
+ * that transfer stood, with the options it negotiated, if the file is the same
+ * one and the limits allow. Returns false when the ACK is a stranger's after all.
+ */
+static bool resume(struct tftp_server *s, struct session *ss, const struct net_endpoint *from, uint16_t block,
+		   uint64_t now_us)
+{
+	struct session_journal_entry *e = session_journal_entry(s->journal, ss->port);
+	const struct cache_file *file;
+	struct client_slot *client;
+	struct tftp_params params;
+	uint16_t distance;
+	uint64_t acked;
+
+	if (!session_journal_live(e, session_journal_now_s()) || e->peer_ip != from->ip ||
+	    e->peer_port != from->port)
+		return false;
+	e->name[sizeof(e->name) - 1] = '\0';
+	file = s->cache ? cache_find(s->cache, e->name) : NULL;
+	params = (struct tftp_params){ .blksize = e->blksize, .windowsize = e->windowsize, .timeout_s = e->timeout_s,
+				       .has_blksize = e->flags & JOURNAL_HAS_BLKSIZE,
+				       .has_tsize = e->flags & JOURNAL_HAS_TSIZE,
+				       .has_timeout = e->flags & JOURNAL_HAS_TIMEOUT,
+				       .has_windowsize = e->flags & JOURNAL_HAS_WINDOWSIZE };
+	client = client_find(s, from->ip, false);
+	/* The ACK names a block within the window after the last one journaled
+	 * (16 bits, so its distance from it); anything else is taken as that one. */
+	distance = (uint16_t)(block - (uint16_t)e->acked);
+	acked = e->acked + (distance <= e->windowsize ? distance : 0);
+	if (!file || (e->flags & JOURNAL_NETASCII) || file->identity != e->file_identity || file->size != e->size ||
+	    params.blksize < 8 || params.blksize > s->cfg.max_blksize || params.windowsize == 0 ||
+	    params.windowsize > s->cfg.max_windowsize || acked > e->size / params.blksize + 1 ||
+	    s->n_active >= s->cfg.max_sessions || (client && client->sessions >= s->cfg.max_sessions_per_client) ||
+	    !take_port(s, session_index(s, ss))) {
+		s->counters.resumes_refused++;
+		e->active = 0;
+		return false;
+	}
+	client = client_find(s, from->ip, true);
+	open_session(s, ss, client, from, file, file->data, file->size, &params, true, e->name);
+	ss->acked = ss->sent_upto = acked;
+	ss->awaiting_oack_ack = false;
+	ss->next_progress = ss->size / 8 > 65536 ? (acked_bytes(ss) / (ss->size / 8) + 1) * (ss->size / 8) : 65536;
+	s->counters.transfers_resumed++;
+	journal_ack(s, ss);
+	if (ss->acked == ss->last_block) { /* it was all there: only our end was lost */
+		s->counters.transfers_completed++;
+		notify(s, ss, TFTP_EVENT_COMPLETED, ss->size);
+		end_session(s, ss);
+		return true;
+	}
+	send_window(s, ss, now_us);
+	return true;
+}
+
 static void handle_session_packet(struct tftp_server *s, struct session *ss, const struct net_endpoint *from,
 				  const uint8_t *payload, size_t len, uint64_t now_us)
 {
@@ -683,6 +841,8 @@ static void handle_session_packet(struct tftp_server *s, struct session *ss, con
 		s->counters.stray_packets++;
 		return;
 	}
+	if (!ss->active && opcode == TFTP_ACK && s->journal && resume(s, ss, from, number, now_us))
+		return;
 	if (!ss->active || ss->peer.ip != from->ip || ss->peer.port != from->port) {
 		/* RFC 1350 §4: answer a stranger with error 5, leave the transfer alone. */
 		s->counters.unknown_tid++;

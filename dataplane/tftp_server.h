@@ -115,6 +115,8 @@ struct tftp_config {
 	X(refused_options, "requests with options refused (error 8)")                       \
 	X(refused_busy, "requests refused by the session limits")                           \
 	X(evicted_unacknowledged, "transfers never acknowledged, dropped for a new request on a full table") \
+	X(transfers_resumed, "transfers a crashed dataplane left, carried on from the journal")         \
+	X(resumes_refused, "journaled transfers not carried on (file changed, limits, options)")        \
 	X(refused_no_memory, "netascii requests refused for lack of cache budget (error 3)")\
 	X(transfers_started, "transfers started")                                           \
 	X(transfers_completed, "transfers whose last block was acknowledged")               \
@@ -142,6 +144,11 @@ struct tftp_server;
 /* Returns NULL with errno set: EINVAL for an inconsistent configuration, ENOMEM. */
 struct tftp_server *tftp_server_create(const struct tftp_config *config, const struct tftp_tx *tx);
 void tftp_server_destroy(struct tftp_server *server);
+
+struct session_journal;
+/* Record transfers in journal (session_journal.h) and carry on those a crashed
+ * predecessor recorded there; NULL (the default): neither. */
+void tftp_server_set_journal(struct tftp_server *server, struct session_journal *journal);
 
 /* New requests are served from this cache version; running transfers keep theirs. */
 void tftp_server_set_cache(struct tftp_server *server, struct cache *cache);

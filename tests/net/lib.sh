@@ -40,7 +40,7 @@ cleanup() {
 	for ns in "${EXTRA_NS[@]}"; do
 		ip netns del "$ns" 2>/dev/null
 	done
-	rm -f /run/stampede/"${P}"*.lock # the dataplanes' per-interface locks (instance_lock.h)
+	rm -f /run/stampede/"${P}"*.lock /run/stampede/"${P}"*.sessions # per-interface locks and transfer journals
 	[ -n "${KEEP_WORK:-}" ] && echo "# kept $WORK" || rm -rf "$WORK"
 }
 trap cleanup EXIT

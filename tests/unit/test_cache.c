@@ -696,3 +696,29 @@ Test(cache, concurrent_first_uses_make_one_copy_and_one_table)
 	}
 	cr_assert(eq(u64, fx.counts.allocs - allocs, 2 * RACE_FILES), "one copy and one table per file");
 }
+
+/* A journaled transfer resumes only on the very file it started on
+ * (session_journal.h): the identity stays while the file does, and changes
+ * when it is rewritten, even with the same size. */
+Test(cache, identity_follows_the_file_on_disk)
+{
+	uint64_t first, again, other;
+
+	write_file("a.img", "0123456789");
+	write_file("b.img", "0123456789");
+	cr_assert(eq(int, load(1 << 20), 0), "%s", fx.err);
+	first = cache_find(fx.cache, "a.img")->identity;
+	other = cache_find(fx.cache, "b.img")->identity;
+	cr_assert(not(eq(u64, first, other)), "two files, same bytes: two identities");
+	cache_unref(fx.cache);
+	fx.cache = NULL;
+	cr_assert(eq(int, load(1 << 20), 0), "%s", fx.err);
+	again = cache_find(fx.cache, "a.img")->identity;
+	cr_assert(eq(u64, first, again), "reloaded, unchanged");
+	cache_unref(fx.cache);
+	fx.cache = NULL;
+	usleep(10000); /* a later modification time, whatever the file system's resolution */
+	write_file("a.img", "9876543210");
+	cr_assert(eq(int, load(1 << 20), 0), "%s", fx.err);
+	cr_assert(not(eq(u64, first, cache_find(fx.cache, "a.img")->identity)), "rewritten in place");
+}

@@ -24,6 +24,7 @@
 #include "cache.h"
 #include "tftp_packet.h"
 #include "tftp_server.h"
+#include "session_journal.h"
 #include "support.h"
 
 #define US_PER_S 1000000ull
@@ -1810,4 +1811,132 @@ Test(tftp_server, one_tick_resends_at_most_its_budget)
 	tftp_server_tick(fx.srv, 1000 * 1000 + 1000);
 	second = fx.rec.n;
 	cr_expect(eq(sz, first + second, (size_t)n * 64), "every due window resent over the two ticks");
+}
+
+/* ---- surviving a restart: the journal (session_journal.h) ------------------- */
+
+static char journal_path[96];
+
+static struct session_journal *open_journal(void)
+{
+	struct session_journal *j = NULL;
+
+	snprintf(journal_path, sizeof(journal_path), "%s.journal", fx.root); /* beside the root, not in it */
+	cr_assert(eq(int, session_journal_open(journal_path, PORT_LO, PORT_HI, &j), 0));
+	return j;
+}
+
+/* What a kill -9 leaves: no transfer was ended, the journal stays as it was;
+ * a new server starts on a fresh load of the root and the same journal. */
+static struct session_journal *crash_and_restart(struct session_journal *old)
+{
+	struct session_journal *j;
+
+	tftp_server_destroy(fx.srv);
+	fx.srv = NULL;
+	session_journal_close(old);
+	j = open_journal();
+	start_server(&base_config);
+	tftp_server_set_journal(fx.srv, j);
+	rec_clear(&fx.rec);
+	return j;
+}
+
+/* A 10-block file (512-byte blocks) sent two blocks a window, acknowledged up
+ * to block 2 before the crash. */
+static struct session_journal *transfer_cut_at_block_2(const uint8_t *file)
+{
+	struct session_journal *j = open_journal();
+
+	write_file("boot.img", file, 5000);
+	start_server(&base_config);
+	tftp_server_set_journal(fx.srv, j);
+	RRQ(0, "boot.img", "octet", "windowsize", "2");
+	ack(PORT_LO, 0, 1000);
+	ack(PORT_LO, 2, 2000);
+	cr_assert(eq(u64, counters()->data_packets, 4), "blocks 1 to 4 went out");
+	return crash_and_restart(j);
+}
+
+Test(tftp_server, a_transfer_carries_on_from_the_journal_after_a_crash)
+{
+	uint8_t *file = pattern(5000, 7);
+	struct session_journal *j = transfer_cut_at_block_2(file);
+
+	/* The client got blocks 3 and 4 and says so, to a server that never saw them. */
+	ack(PORT_LO, 4, 3000);
+	cr_assert(eq(u64, counters()->transfers_resumed, 1));
+	cr_assert(eq(sz, fx.rec.n, 2));
+	expect_data(pkt(0), PORT_LO, 5, file + 4 * 512, 512);
+	expect_data(pkt(1), PORT_LO, 6, file + 5 * 512, 512);
+	rec_clear(&fx.rec);
+	ack(PORT_LO, 6, 4000);
+	ack(PORT_LO, 8, 5000);
+	expect_data(pkt(3), PORT_LO, 10, file + 9 * 512, 5000 - 9 * 512);
+	ack(PORT_LO, 10, 6000);
+	cr_assert(eq(u64, counters()->transfers_completed, 1));
+	cr_assert(eq(u32, tftp_server_active_sessions(fx.srv), 0));
+	/* Ended: its journal entry is free, a second copy of the last ACK is a stranger's. */
+	rec_clear(&fx.rec);
+	ack(PORT_LO, 10, 7000);
+	cr_assert(eq(u64, counters()->transfers_resumed, 1));
+	cr_assert(eq(u64, counters()->unknown_tid, 1));
+	session_journal_close(j);
+	unlink(journal_path);
+	free(file);
+}
+
+Test(tftp_server, an_ack_repeated_from_before_the_crash_resends_what_followed_it)
+{
+	uint8_t *file = pattern(5000, 9);
+	struct session_journal *j = transfer_cut_at_block_2(file);
+
+	ack(PORT_LO, 2, 3000); /* blocks 3 and 4 were lost with the old process */
+	cr_assert(eq(sz, fx.rec.n, 2));
+	expect_data(pkt(0), PORT_LO, 3, file + 2 * 512, 512);
+	expect_data(pkt(1), PORT_LO, 4, file + 3 * 512, 512);
+	session_journal_close(j);
+	unlink(journal_path);
+	free(file);
+}
+
+Test(tftp_server, no_resumption_for_a_changed_file_or_another_peer)
+{
+	uint8_t *file = pattern(5000, 7), *other = pattern(5000, 8);
+	struct session_journal *j = transfer_cut_at_block_2(file);
+	struct net_endpoint stranger = client;
+
+	stranger.port = 2071;
+	packet_from(&stranger, PORT_LO, TFTP_ACK, 4, 3000);
+	cr_assert(eq(u64, counters()->transfers_resumed, 0), "another port of the same host is not the client");
+	cr_assert(eq(u64, counters()->unknown_tid, 1));
+
+	/* The operator replaced the file: the same name and size, other bytes. */
+	write_file("boot.img", other, 5000);
+	j = crash_and_restart(j);
+	rec_clear(&fx.rec);
+	ack(PORT_LO, 4, 4000);
+	cr_assert(eq(u64, counters()->transfers_resumed, 0));
+	cr_assert(eq(u64, counters()->resumes_refused, 1));
+	cr_assert(eq(sz, fx.rec.n, 1));
+	expect_error(pkt(0), PORT_LO, TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
+	session_journal_close(j);
+	unlink(journal_path);
+	free(file);
+	free(other);
+}
+
+Test(tftp_server, new_requests_pass_over_ports_a_crashed_transfer_may_come_back_to)
+{
+	uint8_t *file = pattern(5000, 7);
+	struct session_journal *j = transfer_cut_at_block_2(file);
+	struct net_endpoint other = client;
+
+	other.ip = 0x6500010a; /* 10.1.0.101 */
+	RRQ_FROM(&other, 3000, "boot.img", "octet");
+	cr_assert(eq(sz, fx.rec.n, 1));
+	cr_assert(eq(u16, pkt(0)->src_port, PORT_LO + 1), "PORT_LO is held for the journaled transfer");
+	session_journal_close(j);
+	unlink(journal_path);
+	free(file);
 }
