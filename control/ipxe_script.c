@@ -13,6 +13,7 @@
  */
 #include "ipxe_script.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -304,12 +305,18 @@ static void write_linux(FILE *f, const struct profile *p, const struct boot_vars
 	fputs("boot\n", f);
 }
 
+/* iPXE recognises a script by "#!ipxe" or "#!gpxe" and a white space at its
+ * very start (src/image/script.c, script_probe()); "#!ipxe://..." is not one. */
+static bool has_script_magic(const char *s)
+{
+	return (strncmp(s, "#!ipxe", 6) == 0 || strncmp(s, "#!gpxe", 6) == 0) && isspace((unsigned char)s[6]);
+}
+
 static void write_script(FILE *f, const struct profile *p, const struct boot_vars *vars)
 {
 	size_t len = strlen(p->script);
 
-	/* iPXE recognises a script by these bytes at its very start. */
-	if (strncmp(p->script, "#!ipxe", 6) != 0 && strncmp(p->script, "#!gpxe", 6) != 0)
+	if (!has_script_magic(p->script))
 		fputs("#!ipxe\n", f);
 	template_write(f, p->script, vars, NULL, 0);
 	/* A value cannot hold a newline, so the template's last byte is the script's. */

@@ -210,6 +210,24 @@ Test(ipxe_script, template_rendered_and_magic_added_once)
 	expect_script(&p, &vars, NULL, "#!ipxe\n\n");
 }
 
+/* iPXE takes a script only when "#!ipxe" (or "#!gpxe") is followed by a white
+ * space: a template starting "#!ipxe://" or "#!ipxe-x" was served without the
+ * magic line, and iPXE refused it (found by tests/fuzz/fuzz_config). */
+Test(ipxe_script, magic_line_counts_only_when_followed_by_a_space)
+{
+	struct profile p = { .name = "rescue", .kind = PROFILE_SCRIPT, .script = "#!ipxe://x\nshell\n" };
+
+	expect_script(&p, &vars, NULL, "#!ipxe\n#!ipxe://x\nshell\n");
+	p.script = "#!ipxe-x\nshell";
+	expect_script(&p, &vars, NULL, "#!ipxe\n#!ipxe-x\nshell\n");
+	p.script = "#!ipxe";
+	expect_script(&p, &vars, NULL, "#!ipxe\n#!ipxe\n");
+	p.script = "#!gpxe\nshell\n";
+	expect_script(&p, &vars, NULL, "#!gpxe\nshell\n");
+	p.script = "#!ipxe\tboot options\r\nshell\n";
+	expect_script(&p, &vars, NULL, "#!ipxe\tboot options\r\nshell\n");
+}
+
 Test(ipxe_script, bad_template_names_line_and_column)
 {
 	struct profile p = { .name = "rescue", .kind = PROFILE_SCRIPT, .script = "#!ipxe\necho ${net0/mac}\n" };
