@@ -229,7 +229,7 @@ static const char *const tftp_results[] = { "started", "completed", "timed_out",
 /* Every TFTP counter is mapped to a family in dp_families below; this breaks
  * the build when one is added or removed without updating them. */
 #define COUNT_ONE(name, help) +1
-_Static_assert(0 TFTP_COUNTERS(COUNT_ONE) == 25, "TFTP_COUNTERS changed: map the new counter in metrics.c");
+_Static_assert(0 TFTP_COUNTERS(COUNT_ONE) == 30, "TFTP_COUNTERS changed: map the new counter in metrics.c");
 #undef COUNT_ONE
 
 static const char *const drop_reasons[] = {
@@ -294,6 +294,16 @@ static const struct dp_family dp_families[] = {
 	ONE("stampede_tftp_packets_total", COUNTER, "TFTP DATA packets sent, first sends and retransmissions",
 	    "tftp_data_packets"),
 	ONE("stampede_tftp_retransmits_total", COUNTER, "TFTP DATA and OACK packets sent again", "tftp_retransmits"),
+	ONE("stampede_tftp_rtt_samples_total", COUNTER,
+	    "TFTP round trips measured (none from the ACK of anything sent twice)", "tftp_rtt_samples"),
+	ONE("stampede_tftp_rtt_microseconds_total", COUNTER, "Sum of the TFTP round trips measured, in microseconds",
+	    "tftp_rtt_sum_us"),
+	ONE("stampede_tftp_rto_microseconds_total", COUNTER,
+	    "Sum of the retransmission timeouts the TFTP round-trip samples set, in microseconds", "tftp_rto_sum_us"),
+	ONE("stampede_tftp_rto_backoffs_total", COUNTER,
+	    "TFTP retransmission timeouts that resent, each doubling its transfer's timeout", "tftp_rto_backoffs"),
+	ONE("stampede_tftp_rto_backoffs_capped_total", COUNTER,
+	    "TFTP retransmission timeouts whose doubled timeout was held at the maximum", "tftp_rto_backoffs_capped"),
 	ONE("stampede_tftp_duplicate_acks_total", COUNTER, "TFTP ACKs for a block already acknowledged (ignored)",
 	    "tftp_duplicate_acks"),
 	ONE("stampede_tftp_duplicate_requests_total", COUNTER,

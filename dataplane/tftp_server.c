@@ -290,8 +290,13 @@ static void ack_round(struct tftp_server *s, struct session *ss, uint64_t now_us
 	struct rto_limits lim = session_rto_limits(s, ss);
 
 	ss->retries = 0;
-	if (!ss->resent)
+	if (!ss->resent) {
 		rto_sample(&ss->rto, &lim, now_us - ss->sent_at_us);
+		/* What the estimate does, from outside: means over the samples. */
+		s->counters.rtt_samples++;
+		s->counters.rtt_sum_us += now_us - ss->sent_at_us;
+		s->counters.rto_sum_us += ss->rto.rto_us;
+	}
 }
 
 static void send_error(struct tftp_server *s, const struct net_endpoint *to, uint16_t src_port,
@@ -928,6 +933,9 @@ static bool fire_timer(void *ctx, uint32_t index)
 	}
 	ss->retries++;
 	lim = session_rto_limits(s, ss);
+	s->counters.rto_backoffs++;
+	if ((uint64_t)ss->rto.rto_us * 2 > lim.max_us)
+		s->counters.rto_backoffs_capped++;
 	rto_backoff(&ss->rto, &lim);
 	if (ss->awaiting_oack_ack) {
 		if (send_oack(s, ss))

@@ -126,6 +126,11 @@ struct tftp_config {
 	X(data_packets, "DATA packets sent, first sends and retransmissions")               \
 	X(data_bytes, "file bytes sent in DATA packets")                                    \
 	X(retransmits, "DATA and OACK packets sent again")                                  \
+	X(rtt_samples, "round trips measured (Karn's rule: none from the ACK of anything sent twice)") \
+	X(rtt_sum_us, "sum of the round trips measured, microseconds (mean: / rtt_samples)") \
+	X(rto_sum_us, "sum of the retransmission timeouts those samples set, microseconds (mean: / rtt_samples)") \
+	X(rto_backoffs, "retransmission timeouts that resent, each doubling its transfer's timeout") \
+	X(rto_backoffs_capped, "of those, the ones whose doubled timeout was held at the maximum") \
 	X(duplicate_acks, "ACKs for a block already acknowledged (ignored, RFC 1123)")      \
 	X(duplicate_requests, "RRQs repeated by a client whose transfer had not started")   \
 	X(stray_packets, "ACKs beyond the window and other unexpected packets (ignored)")    \

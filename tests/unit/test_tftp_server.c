@@ -745,6 +745,45 @@ Test(tftp_server, consecutive_timeouts_back_off_up_to_retransmit_ms_then_give_up
 	free(file);
 }
 
+/* What the estimator does, seen from outside (tftp_rtt_*, tftp_rto_*): each
+ * round-trip sample adds itself and the timeout it set; each timeout that
+ * resends is a backoff, "capped" once doubling would pass retransmit_ms. */
+Test(tftp_server, counters_expose_round_trips_timeouts_and_backoffs)
+{
+	const struct tftp_config cfg = adaptive_config();
+	uint8_t *file = pattern(8 * 512, 5);
+	/* RFC 6298 with samples of 30 ms then 400 ms: SRTT 30, RTTVAR 15, RTO 90 ->
+	 * the 200 ms floor; then SRTT 76.25, 4 RTTVAR 415: RTO 491.25 ms. */
+	const uint64_t rto1 = 200 * MS, rto2 = 491250, sent = 430 * MS;
+
+	write_file("f", file, 8 * 512);
+	start_server(&cfg);
+	RRQ(0, "f", "octet", "windowsize", "4");
+	ack(PORT_LO, 0, 30 * MS);
+	cr_expect(eq(u64, counters()->rtt_samples, 1));
+	cr_expect(eq(u64, counters()->rtt_sum_us, 30 * MS));
+	cr_expect(eq(u64, counters()->rto_sum_us, rto1));
+	ack(PORT_LO, 4, sent); /* window 1-4 went out at 30 ms */
+	cr_expect(eq(u64, counters()->rtt_samples, 2));
+	cr_expect(eq(u64, counters()->rtt_sum_us, 30 * MS + 400 * MS));
+	cr_expect(eq(u64, counters()->rto_sum_us, rto1 + rto2));
+	rec_clear(&fx.rec);
+	tftp_server_tick(fx.srv, sent + rto2 - 1);
+	cr_assert(eq(sz, fx.rec.n, 0), "the timeout is the one counted");
+	tftp_server_tick(fx.srv, sent + rto2);
+	cr_assert(eq(sz, fx.rec.n, 4));
+	cr_expect(eq(u64, counters()->rto_backoffs, 1));
+	cr_expect(eq(u64, counters()->rto_backoffs_capped, 0), "491.25 -> 982.5 ms: under 1 s");
+	tftp_server_tick(fx.srv, sent + rto2 + 2 * rto2);
+	cr_expect(eq(u64, counters()->rto_backoffs, 2));
+	cr_expect(eq(u64, counters()->rto_backoffs_capped, 1), "982.5 ms -> held at 1 s");
+	tftp_server_tick(fx.srv, sent + rto2 + 2 * rto2 + 1000 * MS);
+	cr_expect(eq(u64, counters()->rto_backoffs, 3));
+	cr_expect(eq(u64, counters()->rto_backoffs_capped, 2));
+	cr_expect(eq(u64, counters()->rtt_samples, 2), "timeouts give no sample");
+	free(file);
+}
+
 /* Karn's rule: the ACK of a block sent twice gives no round-trip sample (it
  * may answer either copy), and the backed-off timeout stays; the next clean
  * round trip brings it down. */
