@@ -43,6 +43,9 @@ struct session {
 	uint64_t sent_at_us; /* when the OACK or the window in flight went out first */
 	struct rto rto;
 	uint8_t retries;
+	bool by_request;     /* opened by a request (not resumed from the journal): */
+	uint32_t rrq_hash;   /* its hash (request_hash) */
+	uint64_t opened_us;  /* and when */
 	bool unacked; /* on the list of sessions that never heard from their peer */
 	uint32_t unacked_next, unacked_prev;
 	char name[TFTP_EVENT_NAME_MAX + 1]; /* for events only */
@@ -552,17 +555,34 @@ static bool take_port(struct tftp_server *s, uint32_t index)
 	return false;
 }
 
-/* A session of this peer (same address and port) that has not got past its first
- * reply: a retransmitted RRQ, when our OACK or first block was late or lost.
- * Only the address's own sessions are looked at (at most
- * max_sessions_per_client), however many transfers run. */
-static struct session *opening_session_of(struct tftp_server *s, const struct client_slot *client,
-					  const struct net_endpoint *from)
+/* FNV-1a: tells a request from a copy of it. */
+static uint32_t request_hash(const uint8_t *p, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	while (len--)
+		h = (h ^ *p++) * 16777619u;
+	return h;
+}
+
+/* A session of this peer (same address and port) that this request repeats:
+ * - one that has not got past its first reply: our OACK or first block was
+ *   late or lost, and the client asks again;
+ * - one under way that the very same request opened less than its
+ *   retransmission timeout ago: a copy the network duplicated or delayed.
+ * Anything else from that port is a new transfer. Only the address's own
+ * sessions are looked at (at most max_sessions_per_client), however many
+ * transfers run. */
+static struct session *repeated_session(struct tftp_server *s, const struct client_slot *client,
+					const struct net_endpoint *from, uint32_t hash, uint64_t now_us)
 {
 	for (uint32_t i = client->first; i != NO_SESSION; i = s->sessions[i].client_next) {
 		struct session *ss = &s->sessions[i];
 
-		if (ss->peer.port == from->port && ss->acked == 0)
+		if (ss->peer.port != from->port)
+			continue;
+		if (ss->acked == 0 ||
+		    (ss->by_request && ss->rrq_hash == hash && now_us - ss->opened_us < ss->rto.rto_us))
 			return ss;
 	}
 	return NULL;
@@ -602,6 +622,7 @@ static void open_session(struct tftp_server *s, struct session *ss, struct clien
 	ss->sent_upto = 0;
 	ss->retries = 0;
 	ss->resent = false;
+	ss->by_request = false;
 	{
 		struct rto_limits lim = session_rto_limits(s, ss);
 
@@ -629,6 +650,7 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	enum cache_name_status status;
 	const uint8_t *data;
 	uint64_t size;
+	uint32_t hash;
 	const char *why;
 	int r;
 
@@ -674,12 +696,21 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 		send_error(s, from, 69, TFTP_ERR_DISK_FULL, "no memory left for the netascii copy of this file");
 		return;
 	}
+	hash = request_hash(payload, len);
 	/* Only this client's sessions can match, so skip the scan when it has none
 	 * (a flood from many addresses never pays for it). */
 	client = client_find(s, from->ip, false);
 	if (client && client->sessions) {
-		struct session *again = opening_session_of(s, client, from);
+		struct session *again = repeated_session(s, client, from, hash, now_us);
 
+		if (again && again->acked > 0) {
+			/* A late copy: the transfer it asked for is under way. A second
+			 * session would stream the file again to a port busy with the
+			 * first; a client whose socket is connected to the first never
+			 * answers it, and it would end timed out. */
+			s->counters.duplicate_requests++;
+			return;
+		}
 		if (again) {
 			/* Answer the retransmitted RRQ from the session it opened: a second
 			 * session would stream the same file to the same port. */
@@ -717,6 +748,9 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	client = client_find(s, from->ip, true);
 	ss = &s->sessions[take_free_port(s)];
 	open_session(s, ss, client, from, file, data, size, &params, req.mode == TFTP_MODE_OCTET, name);
+	ss->by_request = true;
+	ss->rrq_hash = hash;
+	ss->opened_us = now_us;
 	s->counters.transfers_started++;
 	unacked_append(s, ss);
 	journal_start(s, ss, file, name, req.mode == TFTP_MODE_NETASCII);

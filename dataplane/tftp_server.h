@@ -132,7 +132,7 @@ struct tftp_config {
 	X(rto_backoffs, "retransmission timeouts that resent, each doubling its transfer's timeout") \
 	X(rto_backoffs_capped, "of those, the ones whose doubled timeout was held at the maximum") \
 	X(duplicate_acks, "ACKs for a block already acknowledged (ignored, RFC 1123)")      \
-	X(duplicate_requests, "RRQs repeated by a client whose transfer had not started")   \
+	X(duplicate_requests, "RRQs repeated: answered from a transfer not started, or late copies ignored") \
 	X(stray_packets, "ACKs beyond the window and other unexpected packets (ignored)")    \
 	X(unknown_tid, "packets to a session port from the wrong peer or after the end")    \
 	X(errors_sent, "ERROR packets sent")                                                \

@@ -1786,6 +1786,54 @@ Test(tftp_server, rrq_after_progress_opens_a_new_session)
 	cr_expect(eq(u64, tftp_server_counters(fx.srv)->duplicate_requests, 0));
 }
 
+/* A copy of the request that the network duplicated or delayed, arriving once
+ * the transfer is under way but within its retransmission timeout, is ignored:
+ * a second session would stream the file again to a port busy with the first,
+ * and a client whose socket is connected to the first never answers it, so it
+ * ended timed out (seen through a lossy link: loss, duplication, 50 ms jitter). */
+Test(tftp_server, late_copy_of_the_request_of_a_transfer_under_way_is_ignored)
+{
+	uint8_t *file = pattern(4 * 512, 3);
+
+	write_file("f", file, 4 * 512);
+	start_server(&base_config); /* fixed 1 s timeout */
+	RRQ(1000, "f", "octet", "windowsize", "2");
+	ack(PORT_LO, 0, 2000);
+	ack(PORT_LO, 2, 3000); /* blocks 1-2 acknowledged, 3-4 on their way */
+	rec_clear(&fx.rec);
+	RRQ(1000 + 999 * MS, "f", "octet", "windowsize", "2");
+	cr_expect(eq(sz, fx.rec.n, 0), "no reply to the copy");
+	cr_expect(eq(u32, tftp_server_active_sessions(fx.srv), 1), "no second session");
+	cr_expect(eq(u64, counters()->transfers_started, 1));
+	cr_expect(eq(u64, counters()->duplicate_requests, 1));
+	ack(PORT_LO, 4, 1000 + 999 * MS + 1);
+	cr_assert(eq(sz, fx.rec.n, 1));
+	expect_data(pkt(0), PORT_LO, 5, NULL, 0);
+	ack(PORT_LO, 5, 1000 + 999 * MS + 2);
+	cr_expect(eq(u64, counters()->transfers_completed, 1), "the transfer itself goes on to its end");
+	free(file);
+}
+
+/* The same request from the same port later than that (the timeout after the
+ * transfer opened) is a new transfer (another request is at any time:
+ * rrq_after_progress_opens_a_new_session). */
+Test(tftp_server, same_request_after_the_timeout_is_a_new_transfer)
+{
+	uint8_t *file = pattern(4 * 512, 3);
+
+	write_file("f", file, 4 * 512);
+	start_server(&base_config);
+	RRQ(1000, "f", "octet", "windowsize", "2");
+	ack(PORT_LO, 0, 2000);
+	ack(PORT_LO, 2, 3000);
+	rec_clear(&fx.rec);
+	RRQ(1000 + 1000 * MS, "f", "octet", "windowsize", "2");
+	cr_assert(eq(sz, fx.rec.n, 1));
+	cr_expect(eq(u16, pkt(0)->src_port, PORT_LO + 1), "a second session");
+	cr_expect(eq(u64, counters()->duplicate_requests, 0));
+	free(file);
+}
+
 /* With a seed, session ports are drawn at random from the free ones: all in the
  * range, all different while in use, and not simply in order. */
 Test(tftp_server, seeded_server_picks_session_ports_at_random)
