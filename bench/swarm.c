@@ -114,6 +114,7 @@ struct opts {
 	int http_rcvbuf;
 	uint64_t duration_limit_ns;
 	const char *json, *csv, *timeline;
+	bool sha256;                 /* report each file's sha256 in the CSV */
 };
 
 static struct opts O;
@@ -317,6 +318,7 @@ static void start_get(struct client *c, enum swarm_stage stage, const char *url,
 	swarm_http_get_reset(&c->http);
 	c->http.owner = c;
 	c->http.keep_body = stage == SWARM_SCRIPT;
+	c->http.digest = O.sha256 && stage != SWARM_SCRIPT;
 	if (stage != SWARM_SCRIPT && O.http_root) {
 		c->http.expect = expected_http_content(url, &c->http.expect_size, &why);
 		if (!c->http.expect) {
@@ -412,6 +414,10 @@ static void on_tftp_progress(struct client *c, enum tftp_xfer_state before, uint
 	if (before != TFTP_XFER_ACTIVE || c->tftp.state == TFTP_XFER_ACTIVE)
 		return;
 	R[c->index].tftp_bytes = c->tftp.bytes;
+	if (c->tftp.have_sha256) {
+		memcpy(R[c->index].tftp_sha256, c->tftp.sha256, 32);
+		R[c->index].have_tftp_sha256 = true;
+	}
 	if (c->tftp.state == TFTP_XFER_FAILED) {
 		fail(c, now, "%s", c->tftp.reason);
 		return;
@@ -425,6 +431,17 @@ static void on_tftp_progress(struct client *c, enum tftp_xfer_state before, uint
 	start_dhcp(c, SWARM_IPXE_DHCP, now);
 }
 
+/* --sha256: what a kernel or initrd GET received. */
+static void record_sha256(struct swarm_record *r, enum swarm_stage stage, const unsigned char sha256[32])
+{
+	if (stage == SWARM_KERNEL) {
+		memcpy(r->kernel_sha256, sha256, 32);
+		r->have_kernel_sha256 = true;
+	} else if (stage == SWARM_INITRD && r->n_initrd_sha256 < SWARM_SHA_INITRDS) {
+		memcpy(r->initrd_sha256[r->n_initrd_sha256++], sha256, 32);
+	}
+}
+
 static void on_http_done(struct swarm_http_get *get, uint64_t now)
 {
 	struct client *c = get->owner;
@@ -435,6 +452,8 @@ static void on_http_done(struct swarm_http_get *get, uint64_t now)
 		fail(c, now, "%s: %s", c->url, get->reason);
 		return;
 	}
+	if (get->have_sha256)
+		record_sha256(&R[c->index], c->stage, get->sha256);
 	leave(c, now);
 	if (O.mode == MODE_HTTP) {
 		if (c->next_initrd < O.n_urls)
@@ -685,7 +704,9 @@ static const struct tftp_request *boot_file_request(const char *name, const char
 	}
 	b = &boot_files[n_boot_files];
 	snprintf(b->name, sizeof(b->name), "%s", name);
-	b->req = (struct tftp_request){ .file = b->name, .blksize = O.blksize, .windowsize = O.windowsize };
+	b->req = (struct tftp_request){
+		.file = b->name, .blksize = O.blksize, .windowsize = O.windowsize, .digest = O.sha256
+	};
 	if (O.tftp_root) {
 		if (!(b->req.verify = map_under(O.tftp_root, name, &b->req.verify_size, why)))
 			return NULL;
@@ -806,6 +827,8 @@ static void usage(FILE *f)
 		"  --blksize B --windowsize W  TFTP options asked for (1468, 64)\n"
 		"  --tftp-root DIR             compare every boot file with DIR/NAME, byte for byte\n"
 		"  --http-root DIR             compare kernels and initrds with DIR/URL-PATH\n"
+		"  --sha256                    the sha256 of every file received in the CSV (tftp_sha256,\n"
+		"                              kernel_sha256, initrd_sha256: initrds joined by ';')\n"
 		"  --file NAME                 --mode tftp: the file to read\n"
 		"  --url URL                   --mode http: a URL to GET (repeat: fetched in order)\n"
 		"  --dhcp-timeout-ms T (1000) --dhcp-retries R (4)  DISCOVER/REQUEST resent after T, 2T, 4T...\n"
@@ -844,7 +867,7 @@ static int parse_options(int argc, char **argv)
 		{ "dhcp-retries", required_argument, 0, 2 },   { "tftp-timeout-ms", required_argument, 0, 3 },
 		{ "tftp-retries", required_argument, 0, 4 },   { "http-timeout-ms", required_argument, 0, 5 },
 		{ "duration-limit", required_argument, 0, 6 }, { "json", required_argument, 0, 'j' },
-		{ "http-rcvbuf", required_argument, 0, 7 },
+		{ "http-rcvbuf", required_argument, 0, 7 },    { "sha256", no_argument, 0, 8 },
 		{ "csv", required_argument, 0, 'c' },          { "timeline", required_argument, 0, 't' },
 		{ "help", no_argument, 0, 'h' },               { 0, 0, 0, 0 },
 	};
@@ -950,6 +973,9 @@ static int parse_options(int argc, char **argv)
 			if (!bench_parse_u64(optarg, 0, 64 << 20, &v))
 				goto bad;
 			O.http_rcvbuf = (int)v;
+			break;
+		case 8:
+			O.sha256 = true;
 			break;
 		case 6:
 			if (!bench_parse_u64(optarg, 1, 86400, &v))
@@ -1127,7 +1153,7 @@ int main(int argc, char **argv)
 		xsk_transport_print_stats(XT, stdout);
 	fflush(stdout);
 	if ((O.json && swarm_report_json(O.json, &info, R, O.clients) != 0) ||
-	    (O.csv && swarm_report_csv(O.csv, R, O.clients) != 0) ||
+	    (O.csv && swarm_report_csv(O.csv, R, O.clients, O.sha256) != 0) ||
 	    (O.timeline && swarm_report_timeline(O.timeline, samples, n_samples) != 0))
 		rc = 1;
 	for (unsigned long i = 0; i < O.clients; i++) {

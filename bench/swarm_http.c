@@ -3,6 +3,7 @@
 
 #include <curl/curl.h>
 #include <errno.h>
+#include <openssl/evp.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -79,6 +80,10 @@ static size_t on_body(char *data, size_t size, size_t nmemb, void *userp)
 			return 0; /* aborts the transfer: CURLE_WRITE_ERROR */
 		}
 	}
+	if (get->digest && n && EVP_DigestUpdate(get->md, data, n) != 1) {
+		snprintf(get->reason, sizeof(get->reason), "sha256 failed");
+		return 0;
+	}
 	if (get->keep_body) {
 		if (get->body_len + n > SWARM_HTTP_BODY_MAX) {
 			snprintf(get->reason, sizeof(get->reason), "body longer than %d bytes", SWARM_HTTP_BODY_MAX);
@@ -133,12 +138,13 @@ void swarm_http_destroy(struct swarm_http *h)
 
 void swarm_http_get_reset(struct swarm_http_get *get)
 {
-	void *easy = get->easy, *owner = get->owner;
+	void *easy = get->easy, *owner = get->owner, *md = get->md;
 
 	free(get->body);
 	memset(get, 0, sizeof(*get));
 	get->easy = easy;
 	get->owner = owner;
+	get->md = md;
 }
 
 void swarm_http_get_release(struct swarm_http_get *get)
@@ -146,6 +152,8 @@ void swarm_http_get_release(struct swarm_http_get *get)
 	if (get->easy)
 		curl_easy_cleanup(get->easy);
 	get->easy = NULL;
+	EVP_MD_CTX_free(get->md);
+	get->md = NULL;
 	swarm_http_get_reset(get);
 }
 
@@ -156,6 +164,9 @@ int swarm_http_start(struct swarm_http *h, struct swarm_http_get *get, const cha
 	if (get->keep_body && !get->body && !(get->body = malloc(SWARM_HTTP_BODY_MAX + 1)))
 		goto fail_memory;
 	if (!e && !(e = get->easy = curl_easy_init()))
+		goto fail_memory;
+	if (get->digest && ((!get->md && !(get->md = EVP_MD_CTX_new())) ||
+			    EVP_DigestInit_ex(get->md, EVP_sha256(), NULL) != 1))
 		goto fail_memory;
 	curl_easy_setopt(e, CURLOPT_URL, url);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, get);
@@ -170,7 +181,7 @@ int swarm_http_start(struct swarm_http *h, struct swarm_http_get *get, const cha
 	curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, on_sockopt);
 	curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, h);
 	get->http = h;
-	get->done = get->ok = false;
+	get->done = get->ok = get->have_sha256 = false;
 	get->bytes = 0;
 	get->body_len = 0;
 	get->reason[0] = 0;
@@ -209,7 +220,12 @@ static void collect(struct swarm_http *h, uint64_t now_ns)
 			snprintf(get->reason, sizeof(get->reason), "size %" PRIu64 ", expected %" PRIu64, get->bytes,
 				 get->expect_size);
 		} else {
-			get->ok = true;
+			unsigned int dl = 0;
+
+			get->ok = !get->digest || (EVP_DigestFinal_ex(get->md, get->sha256, &dl) == 1 && dl == 32);
+			get->have_sha256 = get->digest && get->ok;
+			if (!get->ok)
+				snprintf(get->reason, sizeof(get->reason), "sha256 failed");
 		}
 		get->done = true;
 		curl_multi_remove_handle(h->multi, e);

@@ -24,6 +24,7 @@ struct swarm_http_get {
 	bool keep_body;
 	const uint8_t *expect;   /* expected content, or NULL: compare every byte */
 	uint64_t expect_size;
+	bool digest;              /* compute the body's sha256 (sha256 below, once ok) */
 	/* Results. */
 	bool done, ok;
 	long status;
@@ -31,7 +32,10 @@ struct swarm_http_get {
 	char *body;               /* when keep_body: NUL-terminated, freed by swarm_http_get_reset */
 	size_t body_len;
 	char reason[SWARM_HTTP_REASON_LEN];
+	bool have_sha256;
+	unsigned char sha256[32];
 	void *easy;               /* the client's libcurl handle, reused between GETs */
+	void *md;                 /* EVP_MD_CTX for digest, reused between GETs */
 	struct swarm_http *http;  /* set by swarm_http_start */
 };
 
@@ -45,7 +49,7 @@ struct swarm_http *swarm_http_create(int epoll_fd, uint64_t epoll_tag, long time
 void swarm_http_destroy(struct swarm_http *h);
 /* Starts GET url; 0, or -1 with get->reason set (and get->done). */
 int swarm_http_start(struct swarm_http *h, struct swarm_http_get *get, const char *url);
-void swarm_http_get_reset(struct swarm_http_get *get); /* frees the body, keeps the handle */
+void swarm_http_get_reset(struct swarm_http_get *get); /* frees the body, keeps the handles */
 void swarm_http_get_release(struct swarm_http_get *get);
 /* An epoll event on one of libcurl's sockets. */
 void swarm_http_socket_event(struct swarm_http *h, int fd, uint32_t epoll_events, uint64_t now_ns);

@@ -208,7 +208,13 @@ static void csv_ms(FILE *f, uint64_t t)
 		fputs(",", f);
 }
 
-int swarm_report_csv(const char *path, const struct swarm_record *r, size_t n)
+static void csv_sha256(FILE *f, const unsigned char d[32])
+{
+	for (int k = 0; k < 32; k++)
+		fprintf(f, "%02x", d[k]);
+}
+
+int swarm_report_csv(const char *path, const struct swarm_record *r, size_t n, bool sha256)
 {
 	FILE *f = fopen(path, "w");
 
@@ -219,7 +225,9 @@ int swarm_report_csv(const char *path, const struct swarm_record *r, size_t n)
 	fputs("client,mac,arch,result,start_ms", f);
 	for (int s = 0; s < SWARM_STAGE_COUNT; s++)
 		fprintf(f, ",%s_begin_ms,%s_end_ms", stage_names[s], stage_names[s]);
-	fputs(",end_ms,tftp_bytes,http_bytes,dhcp_sends,reason\n", f);
+	fputs(sha256 ? ",end_ms,tftp_bytes,http_bytes,dhcp_sends,tftp_sha256,kernel_sha256,initrd_sha256,reason\n"
+		     : ",end_ms,tftp_bytes,http_bytes,dhcp_sends,reason\n",
+	      f);
 	for (size_t i = 0; i < n; i++) {
 		const uint8_t *m = r[i].mac;
 
@@ -231,7 +239,22 @@ int swarm_report_csv(const char *path, const struct swarm_record *r, size_t n)
 			csv_ms(f, r[i].t_stage_end[s]);
 		}
 		csv_ms(f, r[i].t_end);
-		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu32 ",\"", r[i].tftp_bytes, r[i].http_bytes, r[i].dhcp_sends);
+		fprintf(f, ",%" PRIu64 ",%" PRIu64 ",%" PRIu32, r[i].tftp_bytes, r[i].http_bytes, r[i].dhcp_sends);
+		if (sha256) {
+			fputc(',', f);
+			if (r[i].have_tftp_sha256)
+				csv_sha256(f, r[i].tftp_sha256);
+			fputc(',', f);
+			if (r[i].have_kernel_sha256)
+				csv_sha256(f, r[i].kernel_sha256);
+			fputc(',', f);
+			for (unsigned k = 0; k < r[i].n_initrd_sha256; k++) {
+				if (k)
+					fputc(';', f);
+				csv_sha256(f, r[i].initrd_sha256[k]);
+			}
+		}
+		fputs(",\"", f);
 		for (const char *c = r[i].reason; *c; c++)
 			fputs(*c == '"' ? "\"\"" : (char[]){ *c, 0 }, f);
 		fputs("\"\n", f);

@@ -32,6 +32,7 @@ enum swarm_stage {
 const char *swarm_stage_name(enum swarm_stage s);
 
 #define SWARM_REASON_LEN 200
+#define SWARM_SHA_INITRDS 8 /* initrds whose sha256 a record keeps (iPXE scripts name at most 8) */
 
 /* One client's record; times in ns since the run started, 0 = never. */
 struct swarm_record {
@@ -44,6 +45,10 @@ struct swarm_record {
 	uint64_t t_end;
 	uint64_t tftp_bytes, http_bytes;
 	uint32_t dhcp_sends;  /* DISCOVERs and REQUESTs, retransmissions included */
+	/* --sha256: the sha256 of each file as received (NBP, kernel, initrds in order). */
+	bool have_tftp_sha256, have_kernel_sha256;
+	uint8_t n_initrd_sha256;
+	unsigned char tftp_sha256[32], kernel_sha256[32], initrd_sha256[SWARM_SHA_INITRDS][32];
 	char reason[SWARM_REASON_LEN];
 };
 
@@ -69,7 +74,9 @@ struct swarm_run_info {
 
 void swarm_report_text(FILE *f, const struct swarm_run_info *info, const struct swarm_record *r, size_t n);
 int swarm_report_json(const char *path, const struct swarm_run_info *info, const struct swarm_record *r, size_t n);
-int swarm_report_csv(const char *path, const struct swarm_record *r, size_t n);
+/* sha256: add the columns tftp_sha256, kernel_sha256 and initrd_sha256 (initrds
+ * joined by ';'), before the reason, which stays last. */
+int swarm_report_csv(const char *path, const struct swarm_record *r, size_t n, bool sha256);
 int swarm_report_timeline(const char *path, const struct swarm_sample *s, size_t n);
 
 #endif

@@ -60,6 +60,11 @@ bool tftp_request_init(struct tftp_request *req)
 	return true;
 }
 
+static bool wants_digest(const struct tftp_request *req)
+{
+	return req->have_sha || req->digest;
+}
+
 bool tftp_xfer_init(struct tftp_xfer *x, const struct tftp_request *req, tftp_send_fn send, void *ctx)
 {
 	EVP_MD_CTX *md = x->md;
@@ -70,7 +75,8 @@ bool tftp_xfer_init(struct tftp_xfer *x, const struct tftp_request *req, tftp_se
 	x->ctx = ctx;
 	x->blksize = req->blksize;
 	x->windowsize = req->windowsize;
-	if (!req->have_sha)
+	x->md = md; /* kept for the next transfer, freed by tftp_xfer_release */
+	if (!wants_digest(req))
 		return true;
 	x->md = md ? md : EVP_MD_CTX_new();
 	return x->md && EVP_DigestInit_ex(x->md, EVP_sha256(), NULL) == 1;
@@ -141,12 +147,17 @@ static void complete(struct tftp_xfer *x, uint64_t t)
 			       req->expect_size);
 		return;
 	}
-	if (req->have_sha) {
+	if (wants_digest(req)) {
 		unsigned char d[EVP_MAX_MD_SIZE];
 		unsigned int dl = 0;
 
-		EVP_DigestFinal_ex(x->md, d, &dl);
-		if (dl != 32 || memcmp(d, req->sha, 32) != 0) {
+		if (EVP_DigestFinal_ex(x->md, d, &dl) != 1 || dl != 32) {
+			tftp_xfer_fail(x, t, "sha256 failed");
+			return;
+		}
+		memcpy(x->sha256, d, 32);
+		x->have_sha256 = true;
+		if (req->have_sha && memcmp(d, req->sha, 32) != 0) {
 			tftp_xfer_fail(x, t, "sha256 mismatch");
 			return;
 		}
@@ -221,7 +232,7 @@ static void handle_data(struct tftp_xfer *x, const unsigned char *p, size_t len,
 		}
 		x->blocks++;
 		x->bytes += plen;
-		if (req->have_sha && plen)
+		if (wants_digest(req) && plen)
 			EVP_DigestUpdate(x->md, p + 4, plen);
 		if (req->verify &&
 		    (x->bytes > req->verify_size || memcmp(p + 4, req->verify + x->bytes - plen, plen) != 0)) {

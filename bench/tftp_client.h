@@ -35,6 +35,7 @@ struct tftp_request {
 	uint64_t expect_size;
 	bool have_sha;            /* check the sha256 */
 	unsigned char sha[32];
+	bool digest;              /* compute each transfer's sha256 (tftp_xfer.sha256), to report it */
 	unsigned char rrq[1024];  /* built by tftp_request_init */
 	size_t rrq_len;
 };
@@ -61,7 +62,9 @@ struct tftp_xfer {
 	uint64_t t_start_ns;
 	uint64_t t_end_ns;
 	uint64_t t_progress_ns;    /* last progress (or resend) */
-	EVP_MD_CTX *md;            /* when req->have_sha */
+	EVP_MD_CTX *md;            /* when req->have_sha or req->digest */
+	bool have_sha256;          /* complete, and req->have_sha or req->digest: */
+	unsigned char sha256[32];  /* the sha256 of the bytes received */
 	char reason[TFTP_CLIENT_REASON_LEN];
 };
 

@@ -181,3 +181,57 @@ Test(tftp_client, timeouts_resend_with_backoff_then_fail)
 	cr_expect(tftp_xfer_timer(&x, 3 * T + 4 * T, T, 2, htons(69)), "after 2 resends and 4T: failed");
 	cr_expect(eq(str, x.reason, "timeout"));
 }
+
+/* Runs a whole transfer of `served` (3000 bytes: blocks of 1000, then an empty one). */
+static void whole_transfer(void)
+{
+	tftp_xfer_start(&x, htons(69), 5);
+	OACK("blksize\0001000\0tsize\0003000\0windowsize\0002", 5000);
+	data(1, 1000, 5000);
+	data(2, 1000, 5000);
+	data(3, 1000, 5000);
+	data(4, 0, 5000);
+}
+
+Test(tftp_client, digest_reports_the_sha256_of_the_bytes_received)
+{
+	unsigned char want[EVP_MAX_MD_SIZE];
+	unsigned int want_len = 0;
+
+	cr_assert(eq(int, EVP_Digest(content, sizeof(content), want, &want_len, EVP_sha256(), NULL), 1));
+	whole_transfer();
+	cr_expect(not(x.have_sha256), "no digest unless asked for");
+
+	req.digest = true;
+	cr_assert(tftp_xfer_init(&x, &req, capture, NULL));
+	whole_transfer();
+	cr_assert(eq(int, x.state, TFTP_XFER_DONE), "%s", x.reason);
+	cr_assert(x.have_sha256);
+	cr_expect(eq(int, memcmp(x.sha256, want, 32), 0), "the digest of the file, block by block");
+
+	/* The context is reused for the next transfer, which starts afresh. */
+	cr_assert(tftp_xfer_init(&x, &req, capture, NULL));
+	cr_expect(not(x.have_sha256));
+	whole_transfer();
+	cr_expect(eq(int, memcmp(x.sha256, want, 32), 0));
+}
+
+Test(tftp_client, a_sha256_to_check_fails_a_transfer_whose_bytes_differ)
+{
+	unsigned int len = 0;
+
+	req.verify = NULL; /* only the digest sees the difference */
+	req.have_sha = true;
+	cr_assert(eq(int, EVP_Digest(content, sizeof(content), req.sha, &len, EVP_sha256(), NULL), 1));
+	cr_assert(tftp_xfer_init(&x, &req, capture, NULL));
+	whole_transfer();
+	cr_expect(eq(int, x.state, TFTP_XFER_DONE), "%s", x.reason);
+	cr_expect(x.have_sha256, "a checked digest is reported too");
+
+	served[2999] ^= 0x80;
+	cr_assert(tftp_xfer_init(&x, &req, capture, NULL));
+	whole_transfer();
+	served[2999] ^= 0x80;
+	cr_expect(eq(int, x.state, TFTP_XFER_FAILED));
+	cr_expect(eq(str, x.reason, "sha256 mismatch"));
+}
