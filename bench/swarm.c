@@ -194,7 +194,9 @@ static void finish(struct client *c, uint64_t now)
 	r->done = !r->reason[0];
 	r->failed = !r->done;
 	remaining--;
-	if (c->tftp_fd >= 0) {
+	/* A completed transfer keeps its socket until the swarm exits: it dallies
+	 * (tftp_input). */
+	if (c->tftp_fd >= 0 && c->tftp.state != TFTP_XFER_DONE) {
 		close(c->tftp_fd);
 		c->tftp_fd = -1;
 	}
@@ -529,6 +531,14 @@ static void tftp_input(struct client *c, const uint8_t *p, size_t len, uint16_t 
 {
 	enum tftp_xfer_state before = c->tftp.state;
 
+	/* A completed transfer dallies (tftp_client.h): a repeated last block means
+	 * our last ACK was lost, and is ACKed again whatever stage the client has
+	 * moved on to; otherwise the server resends it until it gives up on a
+	 * transfer the client has whole. */
+	if (before == TFTP_XFER_DONE) {
+		tftp_xfer_input(&c->tftp, p, len, from_port, now);
+		return;
+	}
 	if (!c->active || c->stage != SWARM_TFTP)
 		return;
 	tftp_xfer_input(&c->tftp, p, len, from_port, now);
@@ -1159,6 +1169,8 @@ int main(int argc, char **argv)
 	for (unsigned long i = 0; i < O.clients; i++) {
 		if (!R[i].done)
 			rc = rc ? rc : 1;
+		if (C[i].tftp_fd >= 0)
+			close(C[i].tftp_fd);
 		tftp_xfer_release(&C[i].tftp);
 		swarm_http_get_release(&C[i].http);
 	}
