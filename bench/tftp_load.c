@@ -71,6 +71,7 @@ struct opts {
     const char *xdp_prog;
     const char *sha_hex;
     uint32_t duration_limit_s;
+    uint32_t dally_ms;
     const char *json;
     struct tftp_request req;
 };
@@ -92,9 +93,11 @@ static void usage(FILE *f)
         "                 [--timeout-ms T (1000)] [--retries R (8)] [--bind IP]\n"
         "                 [--expect-size BYTES] [--sha256 HEX] [--verify FILE]\n"
         "                 [--xdp IFACE [--xdp-prog FILE]]\n"
-        "                 [--duration-limit S (120)] [--json FILE]\n"
+        "                 [--duration-limit S (120)] [--dally-ms MS (0)] [--json FILE]\n"
         "Resends (last ACK, or the RRQ) after T ms without progress, then 2T, then\n"
-        "every 4T; a transfer fails after R resends without progress.\n");
+        "every 4T; a transfer fails after R resends without progress. --dally-ms: after\n"
+        "the last transfer ends, keep ACKing repeated last blocks (our last ACK was lost)\n"
+        "for MS, as every finished transfer does while others run.\n");
 }
 
 static void send_to_peer(void *ctx, struct tftp_xfer *t, const void *buf, size_t len, uint16_t port)
@@ -179,6 +182,7 @@ int main(int argc, char **argv)
         { "expect-size", required_argument, 0, 'e' },
         { "sha256", required_argument, 0, 'S' },
         { "duration-limit", required_argument, 0, 'd' },
+        { "dally-ms", required_argument, 0, 'D' },
         { "json", required_argument, 0, 'j' },
         { "xdp", required_argument, 0, 'X' },
         { "xdp-prog", required_argument, 0, 'P' },
@@ -254,6 +258,10 @@ int main(int argc, char **argv)
         case 'd':
             if (!bench_parse_u64(optarg, 1, 86400, &v)) goto bad;
             O.duration_limit_s = (uint32_t)v;
+            break;
+        case 'D':
+            if (!bench_parse_u64(optarg, 0, 600000, &v)) goto bad;
+            O.dally_ms = (uint32_t)v;
             break;
         case 'X':
             O.xdp_iface = optarg;
@@ -387,9 +395,10 @@ bad:
 
     long active = n;
     uint64_t next_scan = bench_now_ns() + scan_ns;
+    uint64_t t_end = 0, dally_end = 0; /* set when the last transfer has ended */
     struct epoll_event evs[256];
 
-    while (active > 0) {
+    while (active > 0 || bench_now_ns() < dally_end) {
         uint64_t t = bench_now_ns();
         if (t >= hard_deadline)
             break;
@@ -464,14 +473,22 @@ bad:
             }
             next_scan = t + scan_ns;
         }
+        if (active == 0 && !t_end) {
+            /* Done: the figures stop here; dallying (--dally-ms) follows. */
+            t_end = bench_now_ns();
+            getrusage(RUSAGE_SELF, &ru1);
+            dally_end = t_end + (uint64_t)O.dally_ms * 1000000ull;
+        }
     }
 
-    uint64_t t_end = bench_now_ns();
+    if (!t_end) {
+        t_end = bench_now_ns();
+        getrusage(RUSAGE_SELF, &ru1);
+    }
     for (long i = 0; i < n; i++) {
         if (X[i].t.state == TFTP_XFER_ACTIVE)
             tftp_xfer_fail(&X[i].t, t_end, "deadline");
     }
-    getrusage(RUSAGE_SELF, &ru1);
 
     /* ---- report ---- */
     long done = 0, failed = 0;
