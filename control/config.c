@@ -11,6 +11,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -311,6 +312,32 @@ static const char *check_subnet_item(struct walker *w, yaml_node_t *item)
 #define UNUSED_CTX (void)ctx
 
 HANDLER(top_interface) { UNUSED_CTX; w->cfg->interface = get_string(w, v, "interface"); }
+/* A user name as useradd(8) takes it: letters, digits, '.', '_', '-', not
+ * first, at most 32 characters (and a trailing '$' for Samba machines). */
+static bool valid_user_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 32 || s[0] == '-')
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("._-", s[i]) && !(s[i] == '$' && i == n - 1))
+			return false;
+	return true;
+}
+HANDLER(top_user)
+{
+	const char *s = get_string(w, v, "user");
+
+	UNUSED_CTX;
+	if (s && !valid_user_name(s)) {
+		error_at(w, v, "user \"%s\" is not a user name (letters, digits, '.', '_', '-'; at most 32)", s);
+		return;
+	}
+	w->cfg->user.name = s;
+	w->cfg->user.line = (unsigned)v->start_mark.line + 1;
+	w->cfg->user.column = (unsigned)v->start_mark.column + 1;
+}
 HANDLER(top_address) { UNUSED_CTX; w->cfg->address = get_ipv4(w, v, "address"); }
 
 HANDLER(tftp_root) { UNUSED_CTX; w->cfg->tftp.root = get_string(w, v, "tftp.root"); }
@@ -850,7 +877,7 @@ static const struct key top_keys[] = {
 	{ "http", top_http },           { "proxydhcp", top_proxydhcp }, { "profiles", top_profiles },
 	{ "machines", top_machines },   { "default_profile", top_default }, { "menu_timeout", top_menu_timeout },
 	{ "dataplane", top_dataplane }, { "api", top_api },           { "timeline", top_timeline },
-	{ "log", top_log },             { "boot_api", top_boot_api },
+	{ "log", top_log },             { "boot_api", top_boot_api },   { "user", top_user },
 };
 
 /* ---- after the walk: references between sections ---- */
@@ -1138,6 +1165,14 @@ unsigned config_check_host(const struct config *c, struct config_errors *errors,
 	if (c->http.root && !is_dir(c->http.root))
 		add(errors, "%s: HTTP root %s: %s (http.root, or --http-root)", c->source, c->http.root,
 		    access(c->http.root, F_OK) ? strerror(errno) : "not a directory");
+	if (c->user.name && !getpwnam(c->user.name)) {
+		if (c->user.line)
+			add(errors, "%s:%u:%u: user \"%s\": no such user on this host (useradd --system %s)", c->source,
+			    c->user.line, c->user.column, c->user.name, c->user.name);
+		else
+			add(errors, "--user %s: no such user on this host (useradd --system %s)", c->user.name,
+			    c->user.name);
+	}
 	for (int a = 0; a < PXE_ARCH_COUNT && is_dir(c->tftp.root); a++) {
 		const char *f = c->proxydhcp.boot_files[a];
 		char path[4096];

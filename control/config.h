@@ -87,6 +87,13 @@ struct config {
 		const char *token; /* bearer token for the API's write calls; NULL: none needed */
 	} api;
 
+	/* The user `stampede serve` becomes once its HTTP port is bound (and the
+	 * dataplanes it starts run as); NULL: it stays root (README, Threat model). */
+	struct {
+		const char *name;
+		unsigned line, column; /* of the value; 0 when --user gave it */
+	} user;
+
 	struct {
 		unsigned machines; /* machines remembered, the least recently seen evicted */
 		unsigned events;   /* timeline entries kept per machine */
@@ -122,7 +129,7 @@ void config_free(struct config *config);
 const char *config_default_text(void);
 
 /* Directories exist, boot files are in the TFTP root (warnings for missing
- * optional ones go to warn). Returns the number of errors added. */
+ * optional ones go to warn), the user exists. Returns the number of errors added. */
 unsigned config_check_host(const struct config *config, struct config_errors *errors, struct config_errors *warn);
 
 /* Adds a profile for every directory of http.root holding a vmlinuz (when

@@ -46,6 +46,7 @@
 #include "ipxe_script.h"
 #include "policy_compile.h"
 #include "self_path.h"
+#include "service_user.h"
 #include "supervisor.h"
 
 #define POOL_MB  192 /* mbufs and rings */
@@ -56,7 +57,7 @@ static void usage(FILE *out)
 	fprintf(out,
 		"usage: stampede serve --iface IF [--config FILE] [--tftp-root DIR] [--http-root DIR]\n"
 		"                      [--http-port N] [--addr A.B.C.D] [--log-format text|json]\n"
-		"                      [--log-level error|warn|info|debug] [dataplane options]\n"
+		"                      [--log-level error|warn|info|debug] [--user NAME] [dataplane options]\n"
 		"       stampede check [--no-host] FILE  validate a configuration (file:line errors);\n"
 		"                                    --no-host: the file only, not this machine's paths\n"
 		"       stampede check --print-default\n"
@@ -120,7 +121,7 @@ static unsigned long free_hugepage_mb(void)
 /* ---- configuration ---- */
 
 struct overrides {
-	const char *tftp_root, *http_root, *http_port, *addr;
+	const char *tftp_root, *http_root, *http_port, *addr, *user;
 	bool no_host; /* check the file only, not this machine's directories */
 };
 
@@ -163,6 +164,8 @@ static struct config *load_config_errors(const char *path, const struct override
 	}
 	if (o->addr)
 		c->address = o->addr;
+	if (o->user)
+		c->user = (typeof(c->user)){ .name = o->user }; /* no line: errors name --user */
 	if (!o->no_host) {
 		config_discover_profiles(c);
 		config_check_host(c, errors, warnings);
@@ -495,7 +498,7 @@ static char *config_message(const struct server *s, int argc, char **argv)
 static char **dataplane_args(int argc, char **argv)
 {
 	static const char *const ours[] = { "--iface", "--config", "--tftp-root", "--http-root", "--http-port",
-					    "--addr", "--log-format", "--log-level" };
+					    "--addr", "--log-format", "--log-level", "--user" };
 	char **out = calloc((size_t)argc + 1, sizeof(*out));
 	int n = 0;
 
@@ -764,7 +767,8 @@ static int serve(int argc, char **argv)
 	s.iface = arg_value(argc, argv, "--iface");
 	s.config_path = arg_value(argc, argv, "--config");
 	s.overrides = (struct overrides){ arg_value(argc, argv, "--tftp-root"), arg_value(argc, argv, "--http-root"),
-					  arg_value(argc, argv, "--http-port"), arg_value(argc, argv, "--addr"), false };
+					  arg_value(argc, argv, "--http-port"), arg_value(argc, argv, "--addr"),
+					  arg_value(argc, argv, "--user"), false };
 	if (argc + 3 >= MAX_ARGS) {
 		fprintf(stderr, "stampede serve: too many arguments\n");
 		return 2;
@@ -846,6 +850,22 @@ static int serve(int argc, char **argv)
 	policy = policy_message(&s);
 	if (!args || !config_msg || !policy)
 		return 1;
+	{
+		/* The port is bound: from here on serve keeps only what supervising
+		 * the dataplane needs, as the configured user (service_user.h). */
+		struct service_user user;
+		char msg[512];
+
+		if (service_user_lookup(s.config->user.name, &user, msg, sizeof(msg)) < 0 ||
+		    service_user_drop(&user, s.iface, s.stats_socket, msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "stampede: %s\n", msg);
+			return 1;
+		}
+		log_msg(LOG_INFO, "%s", msg);
+		if (s.config_path && access(s.config_path, R_OK) < 0)
+			log_msg(LOG_WARN, "%s is not readable by uid %u (%s): reloads will fail until it is",
+				s.config_path, (unsigned)getuid(), strerror(errno));
+	}
 	{
 		const struct supervisor_config sc = { .dataplane = dataplane, .args = args, .iface = s.iface,
 						      .socket_path = s.stats_socket, .config_message = config_msg,

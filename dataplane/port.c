@@ -61,6 +61,11 @@ int port_eal_args(const struct dp_options *o, const char *xdp_prog, char *storag
 		r |= append(argv, argc, storage, len, &used, "--in-memory");
 	r |= append(argv, argc, storage, len, &used, "--no-pci");
 	r |= append(argv, argc, storage, len, &used, "--no-telemetry");
+	/* Addresses as the process sees them: none of these drivers hands the device
+	 * physical addresses, and finding a new hugepage's (for a reload that grows
+	 * the heap) takes /proc/self/pagemap, that is CAP_SYS_ADMIN, which the
+	 * dataplane no longer holds once it serves (privileges.h). */
+	r |= append(argv, argc, storage, len, &used, "--iova-mode=va");
 	r |= append(argv, argc, storage, len, &used, "--log-level=lib.eal:warning");
 	r |= append(argv, argc, storage, len, &used, "--vdev");
 	switch (o->pmd) {

@@ -582,7 +582,7 @@ Test(config_errors, unknown_key_lists_the_expected_keys)
 		     "max_sessions_per_client, max_windowsize, retransmit_ms, min_retransmit_ms, max_retries, rate_per_source)");
 	expect_error("interfaces: eth0\n", NAME ":1:1: ",
 		     "unknown key \"interfaces\" in the configuration (expected one of: interface, address, tftp, http, "
-		     "proxydhcp, profiles, machines, default_profile, menu_timeout, dataplane, api, timeline, log, boot_api)");
+		     "proxydhcp, profiles, machines, default_profile, menu_timeout, dataplane, api, timeline, log, boot_api, user)");
 	expect_error("http:\n  base_url: http://x\n", NAME ":2:3: ",
 		     "(expected one of: listen, port, root, url, discover_profiles)");
 	expect_error("profiles:\n  p:\n    kernel: k\n    initrds: [a]\n", NAME ":4:5: ",
@@ -1275,6 +1275,69 @@ Test(config_discover_profiles, nothing_when_disabled_or_without_a_root, .init = 
 	c = parse_ok("http:\n  root: /nonexistent/stampede\n  discover_profiles: true\n");
 	cr_expect(eq(u32, config_discover_profiles(c), 0));
 	cr_expect(eq(sz, c->n_profiles, 0));
+	config_free(c);
+}
+
+/* ---- user: the account serve runs as once started ------------------------ */
+
+Test(config_user, a_name_is_kept_with_its_position)
+{
+	struct config *c = parse_ok("tftp:\n  root: /srv\nuser: stampede\n");
+
+	cr_expect(eq(str, (char *)c->user.name, "stampede"));
+	cr_expect(eq(u32, c->user.line, 3));
+	cr_expect(eq(u32, c->user.column, 7));
+	config_free(c);
+	c = parse_ok("tftp:\n  root: /srv\n");
+	cr_expect(eq(ptr, (void *)c->user.name, NULL), "no user: serve stays root");
+	config_free(c);
+	config_free(parse_ok("user: svc_boot-1.a\n"));
+	config_free(parse_ok("user: machine$\n"));
+}
+
+Test(config_user, names_that_are_not_user_names_are_refused_where_they_are)
+{
+	static const struct {
+		const char *text, *phrase;
+	} bad[] = {
+		{ "user: \"-rf\"\n", "user \"-rf\" is not a user name" },
+		{ "user: \"a b\"\n", "is not a user name" },
+		{ "user: \"../root\"\n", "is not a user name" },
+		{ "user: \"\"\n", "is not a user name" },
+		{ "user: a$b\n", "is not a user name" },
+		{ "user: abcdefghijklmnopqrstuvwxyz0123456\n", "at most 32" },
+		{ "user: [a]\n", "user" },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		expect_error(bad[i].text, NAME ":1:7: ", bad[i].phrase);
+}
+
+/* A configuration of extra under a TFTP root (tmp) that holds the default boot files. */
+static struct config *with_boot_files(const char *extra)
+{
+	char text[512];
+
+	make_file(tmp, "undionly.kpxe", "x");
+	make_file(tmp, "ipxe.efi", "x");
+	snprintf(text, sizeof(text), "tftp:\n  root: %s\n%s", tmp, extra);
+	return parse_ok(text);
+}
+
+Test(config_check_host, unknown_user_is_an_error_at_its_line, .init = make_tmp, .fini = remove_tmp)
+{
+	struct config_errors errors = { 0 }, warn = { 0 };
+	struct config *c = with_boot_files("user: no-such-stampede-user\n");
+
+	cr_expect(eq(u32, config_check_host(c, &errors, &warn), 1));
+	cr_assert(eq(u32, errors.n, 1));
+	cr_expect(eq(str, errors.msg[0],
+		     NAME ":3:7: user \"no-such-stampede-user\": no such user on this host (useradd --system "
+			  "no-such-stampede-user)"));
+	config_free(c);
+	c = with_boot_files("user: root\n");
+	memset(&errors, 0, sizeof(errors));
+	cr_expect(eq(u32, config_check_host(c, &errors, &warn), 0), "root exists everywhere");
 	config_free(c);
 }
 
