@@ -31,6 +31,7 @@
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
+#include <rte_log.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
@@ -48,6 +49,7 @@
 #include "net.h"
 #include "options.h"
 #include "port.h"
+#include "privileges.h"
 #include "proxy_dhcp.h"
 #include "proxy_policy.h"
 #include "self_path.h"
@@ -127,8 +129,8 @@ struct dataplane {
 	struct lcore_split split; /* which worker owns which session port and client */
 	struct xdp_maps xdp;
 	bool have_xdp;
-	/* Cache versions: the control thread keeps `latest` (one reference) and
 	struct session_journal *journal; /* transfers a restarted dataplane carries on */
+	/* Cache versions: the control thread keeps `latest` (one reference) and
 	 * hands each loop another reference through its `pending`. */
 	struct cache *latest;
 	struct rte_ring *retired; /* versions whose last reference went on a polling core */
@@ -821,11 +823,10 @@ static int start_tftp(struct dataplane *dp, unsigned k, const struct tftp_tx *tx
 	if (!w->tftp)
 		return -errno;
 	tftp_server_set_cache(w->tftp, first);
-	return 0;
 	tftp_server_set_journal(w->tftp, dp->journal);
+	return 0;
 }
 
-static void destroy_worker(struct worker *w)
 /* The journal beside the instance lock: whoever holds the lock owns it. A
  * dataplane without one still serves; its transfers just end with it. */
 static void open_journal(struct dataplane *dp)
@@ -840,6 +841,7 @@ static void open_journal(struct dataplane *dp)
 				"survive a restart\n", path, strerror(-r));
 }
 
+static void destroy_worker(struct worker *w)
 {
 	void *m = NULL;
 
@@ -1146,8 +1148,8 @@ int main(int argc, char **argv)
 		dp.dhcp_cap = sizeof(dp.workers[0]->dhcp_reply);
 	if (getrandom(&dp.opts.tftp.port_seed, sizeof(dp.opts.tftp.port_seed), 0) < 0 || !dp.opts.tftp.port_seed)
 		dp.opts.tftp.port_seed = rte_get_tsc_cycles() | 1;
-	for (unsigned k = 0; k < dp.n_workers; k++)
 	open_journal(&dp);
+	for (unsigned k = 0; k < dp.n_workers; k++)
 		if (start_tftp(&dp, k, &tx, first) < 0) {
 			fprintf(stderr, "stampede-dataplane: invalid TFTP limits: %s\n", strerror(errno));
 			goto out_workers;
@@ -1209,6 +1211,14 @@ int main(int argc, char **argv)
 			socket_path, dp.opts.no_huge ? ", without hugepages" : "");
 	}
 
+	/* Everything that needed privileges is done; a control plane detaches the
+	 * XDP program once we have exited, alone we must keep what that takes. */
+	if (privileges_drop_dataplane(dp.opts.pmd == DP_PMD_AF_XDP && dp.opts.control_fd < 0, err, sizeof(err)) < 0) {
+		fprintf(stderr, "stampede-dataplane: %s\n", err);
+		control_channel_stop(channel);
+		goto out_port;
+	}
+	fprintf(stderr, "stampede-dataplane: %s\n", err);
 	{
 		char ready[200], ip[INET_ADDRSTRLEN];
 
@@ -1232,10 +1242,14 @@ out_port:
 	if (dp.have_xdp)
 		xdp_maps_close(&dp.xdp);
 	rte_eth_dev_stop(dp.port_id);
+	if (!privileges_may_detach_xdp()) /* its control plane does it: no error for the attempt */
+		rte_log_set_level_pattern("pmd.net.af_xdp", RTE_LOG_CRIT);
 	rte_eth_dev_close(dp.port_id); /* net_af_xdp removes its XDP program here */
 out_workers:
 	for (unsigned k = 0; k < dp.n_workers; k++)
 		destroy_worker(dp.workers[k]); /* after the port: the driver held some of their mbufs */
+	/* Its entries stay: a dataplane started after this one carries them on. */
+	session_journal_close(dp.journal);
 	cache_unref(dp.latest);
 	free_retired(&dp);
 	rte_ring_free(dp.retired);
@@ -1244,8 +1258,6 @@ out_workers:
 out_eal:
 	rte_eal_cleanup();
 	if (dp.opts.no_huge)
-	/* Its entries stay: a dataplane started after this one carries them on. */
-	session_journal_close(dp.journal);
 		remove_runtime_dir(runtime_dir);
 	return r;
 }
