@@ -392,7 +392,7 @@ static int serve_route(struct http_server *s, struct MHD_Connection *c, struct r
 
 /* ---- files ---------------------------------------------------------------------- */
 
-static int open_beneath(int dir_fd, const char *path)
+int http_open_beneath(int dir_fd, const char *path)
 {
 	/* O_NONBLOCK: opening a FIFO must not wait for a writer (it is then refused
 	 * as not regular); it changes nothing for regular files. */
@@ -467,7 +467,7 @@ static enum MHD_Result serve_file(struct http_server *s, struct MHD_Connection *
 		if (strcmp(path, s->aliases[i].path) == 0)
 			fd = open(s->aliases[i].file, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd == -2)
-		fd = open_beneath(s->root_fd, path);
+		fd = http_open_beneath(s->root_fd, path);
 	if (fd < 0)
 		return open_failed(s, c, rq, errno);
 	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {

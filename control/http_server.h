@@ -195,6 +195,14 @@ void http_server_stop(struct http_server *s);
  */
 int http_target_path(const char *target, char *out, size_t out_len);
 
+/*
+ * Opens path (as http_target_path gives it) beneath the directory dir_fd, as
+ * a request's file is opened: openat2(RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS),
+ * so that neither ".." nor a symlink leads out (EXDEV, ELOOP). Returns the
+ * descriptor (O_RDONLY, O_NONBLOCK: a FIFO does not block), or -1 with errno.
+ */
+int http_open_beneath(int dir_fd, const char *path);
+
 enum http_range_result {
 	HTTP_RANGE_NONE,          /* no usable Range: send the whole file (200) */
 	HTTP_RANGE_PARTIAL,       /* send bytes first..last (206) */
