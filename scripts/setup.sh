@@ -12,6 +12,8 @@ PACKAGES=(
 	meson ninja-build pkg-config gcc clang llvm libc6-dev linux-libc-dev
 	dpdk-dev libdpdk-dev libbpf-dev libxdp-dev libelf-dev zlib1g-dev libpcap-dev
 	libcriterion-dev libssl-dev
+	# tests/fuzz: clang's libFuzzer and sanitizer runtimes (clang only recommends them)
+	libclang-rt-14-dev
 	# privileges: what each process keeps once it serves (dataplane/privileges.c)
 	libcap-ng-dev
 	# control plane: configuration (YAML), HTTP server, JSON API, boot API client
