@@ -123,12 +123,15 @@ static int write_all(int fd, const char *text)
 	return 0;
 }
 
-static void remove_stale_program(const char *iface)
+/* after_stop: the dataplane was stopped on purpose. Without capabilities it
+ * cannot detach its own program (privileges.h), so finding it is the rule
+ * then, and worth a warning only after a crash or a failed start. */
+static void remove_program(const char *iface, bool after_stop)
 {
 	int r = xdp_remove_stale(iface);
 
 	if (r == 1)
-		log_msg(LOG_WARN, "removed the XDP program a stopped dataplane left on %s", iface);
+		log_msg(after_stop ? LOG_INFO : LOG_WARN, "removed the XDP program the dataplane left on %s", iface);
 	else if (r == -EBUSY)
 		log_msg(LOG_ERROR, "another stampede-dataplane is serving %s (a control plane that went away?): "
 				"stop it first", iface);
@@ -288,7 +291,7 @@ int supervisor_start(struct supervisor *s, const char *policy_message)
 	settings_tag(s);
 	if (adopt_or_replace(s) == 1)
 		return 0;
-	remove_stale_program(s->cfg.iface);
+	remove_program(s->cfg.iface, false);
 	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
 		return -errno;
 	while (s->cfg.args && s->cfg.args[n])
@@ -475,7 +478,7 @@ int supervisor_reap(struct supervisor *s)
 	if (!was_ready) {
 		log_msg(LOG_ERROR, "the dataplane failed to start (exit %d); see its message above",
 			exit_code(status));
-		remove_stale_program(s->cfg.iface);
+		remove_program(s->cfg.iface, false);
 		return exit_code(status) ? exit_code(status) : 1;
 	}
 	if (adopted) /* not our child: its exit status is its old parent's to know */
@@ -490,7 +493,7 @@ int supervisor_reap(struct supervisor *s)
 	if (too_many_crashes(s)) {
 		log_msg(LOG_ERROR, "the dataplane stopped %d times within %d s: giving up",
 			SUPERVISOR_MAX_CRASHES, CRASH_WINDOW_S);
-		remove_stale_program(s->cfg.iface);
+		remove_program(s->cfg.iface, false);
 		return 1;
 	}
 	pause = (struct timespec){ .tv_sec = s->backoff_ms / 1000, .tv_nsec = (long)(s->backoff_ms % 1000) * 1000000 };
@@ -536,7 +539,7 @@ int supervisor_stop(struct supervisor *s)
 		close(s->fd);
 		s->fd = -1;
 	}
-	remove_stale_program(s->cfg.iface);
+	remove_program(s->cfg.iface, true);
 	return exit_code(status);
 }
 

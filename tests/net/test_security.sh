@@ -343,7 +343,7 @@ for _ in $(seq 1 100); do
 	sleep 0.1
 done
 check "kill -9: serve restarted the dataplane (pid '$second', was $first)" test -n "$second"
-check "serve removed the dead dataplane's XDP program" grep -q "removed the XDP program a stopped dataplane left" "$WORK/stampede.log"
+check "serve removed the dead dataplane's XDP program" grep -q "removed the XDP program the dataplane left" "$WORK/stampede.log"
 expect_dataplane_threads "restarted" "$second" "$NOBODY_UID"
 expect_serve_threads "after the restart" "$NOBODY_UID" "$DP_START"
 expect_eq "TFTP after the restart" "DATA 5000 $(sha "$ROOT/new.bin")" "$(rrq new.bin)"
