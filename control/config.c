@@ -338,7 +338,20 @@ HANDLER(top_user)
 	w->cfg->user.line = (unsigned)v->start_mark.line + 1;
 	w->cfg->user.column = (unsigned)v->start_mark.column + 1;
 }
-HANDLER(top_address) { UNUSED_CTX; w->cfg->address = get_ipv4(w, v, "address"); }
+/* The server's address is the boot server of every DHCP reply (option 54,
+ * siaddr): the dataplane refuses a policy naming 0.0.0.0 or 255.255.255.255. */
+HANDLER(top_address)
+{
+	const char *s = get_ipv4(w, v, "address");
+	struct in_addr a;
+
+	UNUSED_CTX;
+	if (s && inet_pton(AF_INET, s, &a) == 1 && (a.s_addr == INADDR_ANY || a.s_addr == INADDR_BROADCAST)) {
+		error_at(w, v, "address %s cannot be the server's: DHCP replies name it as the boot server", s);
+		return;
+	}
+	w->cfg->address = s;
+}
 
 HANDLER(tftp_root) { UNUSED_CTX; w->cfg->tftp.root = get_string(w, v, "tftp.root"); }
 HANDLER(tftp_cache) { UNUSED_CTX; get_uint(w, v, "tftp.cache_mb", 1, 1u << 20, &w->cfg->tftp.cache_mb); }

@@ -765,6 +765,16 @@ Test(config_errors, bad_ipv4_address)
 	expect_error("address: \"::1\"\n", NAME ":1:10: ", "is not an IPv4 address");
 }
 
+/* Valid IPv4 but no server's address: they passed `stampede check`, and serve
+ * then failed at start when the dataplane refused the policy (found by
+ * tests/fuzz/fuzz_config). http.listen 0.0.0.0 stays the usual "any". */
+Test(config_errors, unusable_server_address)
+{
+	expect_error("address: 0.0.0.0\n", NAME ":1:10: ", "address 0.0.0.0 cannot be the server's");
+	expect_error("address: 255.255.255.255\n", NAME ":1:10: ", "address 255.255.255.255 cannot be the server's");
+	config_free(parse_ok("http:\n  listen: 0.0.0.0\n"));
+}
+
 Test(config_errors, bad_mac_address)
 {
 	expect_error("machines:\n  - mac: 52:54:00:12:34\n    profile: menu\n", NAME ":2:10: ",
