@@ -568,8 +568,11 @@ static uint32_t request_hash(const uint8_t *p, size_t len)
 /* A session of this peer (same address and port) that this request repeats:
  * - one that has not got past its first reply: our OACK or first block was
  *   late or lost, and the client asks again;
- * - one under way that the very same request opened less than its
- *   retransmission timeout ago: a copy the network duplicated or delayed.
+ * - one under way that the very same request opened less than its longest
+ *   retransmission timeout ago (retransmit_ms, or the RFC 2349 timeout): a
+ *   copy the network duplicated or delayed. Not the current timeout: early in
+ *   a transfer it rests on a sample or two and may be shorter than the
+ *   network's delay variation.
  * Anything else from that port is a new transfer. Only the address's own
  * sessions are looked at (at most max_sessions_per_client), however many
  * transfers run. */
@@ -581,8 +584,8 @@ static struct session *repeated_session(struct tftp_server *s, const struct clie
 
 		if (ss->peer.port != from->port)
 			continue;
-		if (ss->acked == 0 ||
-		    (ss->by_request && ss->rrq_hash == hash && now_us - ss->opened_us < ss->rto.rto_us))
+		if (ss->acked == 0 || (ss->by_request && ss->rrq_hash == hash &&
+					 now_us - ss->opened_us < session_rto_limits(s, ss).max_us))
 			return ss;
 	}
 	return NULL;

@@ -1787,7 +1787,8 @@ Test(tftp_server, rrq_after_progress_opens_a_new_session)
 }
 
 /* A copy of the request that the network duplicated or delayed, arriving once
- * the transfer is under way but within its retransmission timeout, is ignored:
+ * the transfer is under way but within its longest retransmission timeout
+ * (retransmit_ms, whatever the current one), is ignored:
  * a second session would stream the file again to a port busy with the first,
  * and a client whose socket is connected to the first never answers it, so it
  * ended timed out (seen through a lossy link: loss, duplication, 50 ms jitter). */
@@ -1814,8 +1815,32 @@ Test(tftp_server, late_copy_of_the_request_of_a_transfer_under_way_is_ignored)
 	free(file);
 }
 
-/* The same request from the same port later than that (the timeout after the
- * transfer opened) is a new transfer (another request is at any time:
+/* The window for copies is the longest timeout, not the current one: here the
+ * timeout has come down to its 200 ms floor after two quick round trips, and a
+ * copy 500 ms late is still a copy. */
+Test(tftp_server, late_copy_is_judged_by_the_longest_timeout_not_the_current_one)
+{
+	const struct tftp_config cfg = adaptive_config();
+	uint8_t *file = pattern(8 * 512, 3);
+
+	write_file("f", file, 8 * 512);
+	start_server(&cfg);
+	RRQ(1000, "f", "octet", "windowsize", "2");
+	ack(PORT_LO, 0, 2000);
+	ack(PORT_LO, 2, 3000);
+	rec_clear(&fx.rec);
+	tftp_server_tick(fx.srv, 3000 + 200 * MS);
+	cr_assert(eq(sz, fx.rec.n, 2), "the current timeout is the 200 ms floor");
+	rec_clear(&fx.rec);
+	RRQ(1000 + 500 * MS, "f", "octet", "windowsize", "2");
+	cr_expect(eq(sz, fx.rec.n, 0));
+	cr_expect(eq(u32, tftp_server_active_sessions(fx.srv), 1));
+	cr_expect(eq(u64, counters()->duplicate_requests, 1));
+	free(file);
+}
+
+/* The same request from the same port later than that (retransmit_ms after
+ * the transfer opened) is a new transfer (another request is at any time:
  * rrq_after_progress_opens_a_new_session). */
 Test(tftp_server, same_request_after_the_timeout_is_a_new_transfer)
 {
