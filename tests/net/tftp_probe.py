@@ -141,6 +141,36 @@ def cmd_no_ack(args):
             pass
 
 
+def cmd_stall(args):
+    """Lock-step download that ACKs the first ACKS blocks at once, then goes silent.
+    Prints every packet that follows as "MS WHAT", MS the milliseconds since our
+    last ACK, until an ERROR or SECONDS pass: the server's retransmission timeouts
+    as the wire shows them."""
+    s = udp_socket(0.05)
+    s.sendto(request(RRQ, args.name), (args.server, 69))
+    end = time.monotonic() + args.seconds
+    acked, last_ack = 0, None
+    while time.monotonic() < end:
+        try:
+            packet, peer = s.recvfrom(70000)
+        except socket.timeout:
+            continue
+        now = time.monotonic()
+        opcode = struct.unpack("!H", packet[:2])[0] if len(packet) >= 2 else None
+        if opcode == DATA and acked < args.acks and struct.unpack("!H", packet[2:4])[0] == acked + 1:
+            acked += 1
+            s.sendto(ack(acked), peer)
+            last_ack = time.monotonic()
+            continue
+        if last_ack is None:
+            print("BEFORE %s" % describe(packet))
+            continue
+        print("%.1f %s" % ((now - last_ack) * 1000, describe(packet)))
+        if opcode == ERROR:
+            return
+    print("DEADLINE")
+
+
 def cmd_paused_download(args):
     """Download, pausing after the first block until RESUME_FILE exists (set by the test
     after it reloaded the server): the result shows which version was served."""
@@ -231,6 +261,13 @@ def main():
     p.add_argument("name")
     p.add_argument("seconds", type=float)
     p.set_defaults(func=cmd_no_ack)
+
+    p = sub.add_parser("stall")
+    p.add_argument("server")
+    p.add_argument("name")
+    p.add_argument("acks", type=int)
+    p.add_argument("seconds", type=float)
+    p.set_defaults(func=cmd_stall)
 
     p = sub.add_parser("paused-download")
     p.add_argument("server")
