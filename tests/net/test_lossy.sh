@@ -171,42 +171,20 @@ lossy_setup || { echo "# topology set-up failed"; finish; }
 link_set clean || { echo "not ok - the link starts"; FAILED=1; finish; }
 
 # ---- files --------------------------------------------------------------------------------
-HTTP_ROOT=$WORK/http
-mkdir -p "$HTTP_ROOT/lab"
-make_file undionly.kpxe 98304
-make_file ipxe.efi 262144
+# The boot (lib.sh's boot_lab: NBPs, kernel and initrd, and the configuration)
+# and the files of the TFTP clients.
+boot_lab 98304 262144 1048576 524288 "  max_sessions_per_client: 4096
+  rate_per_source: 0  # every client here sends from one address
+  min_retransmit_ms: $MIN_RTO_MS
+  retransmit_ms: $MAX_RTO_MS
+  max_retries: $RETRIES"
 make_file lock.bin 49152               # lock-step, 512-byte blocks: 96 blocks and an empty one
 make_file w4.bin 131072                # blksize 1024, windows of 4
 make_file w16.bin 262144               # blksize 1468, windows of 16
 make_file w64.bin $((1468 * 64 * 3))   # windows of 64, a multiple of the block: ends with an empty block
 make_file stall.bin 65536
-head -c 1048576 /dev/urandom >"$HTTP_ROOT/lab/vmlinuz"
-head -c 524288 /dev/urandom >"$HTTP_ROOT/lab/initrd.img"
-chmod -R a+rX "$ROOT" "$HTTP_ROOT"
-CONF=$WORK/lossy.yaml
-cat >"$CONF" <<EOF
-http:
-  port: 8080
-  root: $HTTP_ROOT
-tftp:
-  max_sessions_per_client: 4096
-  rate_per_source: 0  # every client here sends from one address
-  min_retransmit_ms: $MIN_RTO_MS
-  retransmit_ms: $MAX_RTO_MS
-  max_retries: $RETRIES
-proxydhcp:
-  boot_files:
-    bios: undionly.kpxe
-    efi-x64: ipxe.efi
-profiles:
-  lab:
-    kernel: lab/vmlinuz
-    initrd: [lab/initrd.img]
-    cmdline: console=ttyS0
-default_profile: lab
-EOF
 
-start_stampede --config "$CONF" --http-root "$HTTP_ROOT" ||
+start_stampede --config "$LAB_CONF" --http-root "$HTTP_ROOT" ||
 	{ echo "not ok - stampede starts"; FAILED=1; finish; }
 check "the dataplane has a proxyDHCP policy" wait_policy
 
