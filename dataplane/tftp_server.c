@@ -45,7 +45,7 @@ struct session {
 	uint8_t retries;
 	bool by_request;     /* opened by a request (not resumed from the journal): */
 	uint32_t rrq_hash;   /* its hash (request_hash) */
-	uint64_t opened_us;  /* and when */
+	uint64_t progress_us; /* when it opened or an ACK last moved it on */
 	bool unacked; /* on the list of sessions that never heard from their peer */
 	uint32_t unacked_next, unacked_prev;
 	char name[TFTP_EVENT_NAME_MAX + 1]; /* for events only */
@@ -293,6 +293,7 @@ static void ack_round(struct tftp_server *s, struct session *ss, uint64_t now_us
 	struct rto_limits lim = session_rto_limits(s, ss);
 
 	ss->retries = 0;
+	ss->progress_us = now_us;
 	if (!ss->resent) {
 		rto_sample(&ss->rto, &lim, now_us - ss->sent_at_us);
 		/* What the estimate does, from outside: means over the samples. */
@@ -568,12 +569,14 @@ static uint32_t request_hash(const uint8_t *p, size_t len)
 /* A session of this peer (same address and port) that this request repeats:
  * - one that has not got past its first reply: our OACK or first block was
  *   late or lost, and the client asks again;
- * - one under way that the very same request opened less than its longest
- *   retransmission timeout ago (retransmit_ms, or the RFC 2349 timeout): a
- *   copy the network duplicated or delayed. Not the current timeout: early in
- *   a transfer it rests on a sample or two and may be shorter than the
- *   network's delay variation.
- * Anything else from that port is a new transfer. Only the address's own
+ * - one under way that the very same request opened, which has moved on
+ *   less than its longest retransmission timeout ago (retransmit_ms, or the
+ *   RFC 2349 timeout): a copy the network duplicated or delayed, or the
+ *   client's own retransmission that crossed our (resent) first reply. Not
+ *   the current timeout: early in a transfer it rests on a sample or two and
+ *   may be shorter than the network's delay variation.
+ * Anything else from that port is a new transfer, for one a client that gave
+ * up on a stalled transfer asks for again. Only the address's own
  * sessions are looked at (at most max_sessions_per_client), however many
  * transfers run. */
 static struct session *repeated_session(struct tftp_server *s, const struct client_slot *client,
@@ -585,7 +588,7 @@ static struct session *repeated_session(struct tftp_server *s, const struct clie
 		if (ss->peer.port != from->port)
 			continue;
 		if (ss->acked == 0 || (ss->by_request && ss->rrq_hash == hash &&
-					 now_us - ss->opened_us < session_rto_limits(s, ss).max_us))
+					 now_us - ss->progress_us < session_rto_limits(s, ss).max_us))
 			return ss;
 	}
 	return NULL;
@@ -753,7 +756,7 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	open_session(s, ss, client, from, file, data, size, &params, req.mode == TFTP_MODE_OCTET, name);
 	ss->by_request = true;
 	ss->rrq_hash = hash;
-	ss->opened_us = now_us;
+	ss->progress_us = now_us;
 	s->counters.transfers_started++;
 	unacked_append(s, ss);
 	journal_start(s, ss, file, name, req.mode == TFTP_MODE_NETASCII);

@@ -1815,6 +1815,29 @@ Test(tftp_server, late_copy_of_the_request_of_a_transfer_under_way_is_ignored)
 	free(file);
 }
 
+/* The client's own retransmission of its request can cross our first reply
+ * when that was lost and resent: it arrives more than retransmit_ms after the
+ * transfer opened, just after the resent reply moved it on, and is a copy too
+ * (through a lossy link, about one run in ten of 250 transfers opened a second
+ * session here, which ended timed out). */
+Test(tftp_server, client_retransmission_crossing_the_resent_reply_is_a_copy)
+{
+	uint8_t *file = pattern(4 * 512, 3);
+
+	write_file("f", file, 4 * 512);
+	start_server(&base_config); /* fixed 1 s timeout */
+	RRQ(1000, "f", "octet", "windowsize", "2"); /* its OACK is lost */
+	tftp_server_tick(fx.srv, 1000 + 1000 * MS);  /* the OACK again */
+	ack(PORT_LO, 0, 1000 + 1000 * MS + 1);
+	ack(PORT_LO, 2, 1000 + 1000 * MS + 2);
+	rec_clear(&fx.rec);
+	RRQ(1000 + 1100 * MS, "f", "octet", "windowsize", "2"); /* sent by the client at about 1 s */
+	cr_expect(eq(sz, fx.rec.n, 0));
+	cr_expect(eq(u32, tftp_server_active_sessions(fx.srv), 1));
+	cr_expect(eq(u64, counters()->duplicate_requests, 1));
+	free(file);
+}
+
 /* The window for copies is the longest timeout, not the current one: here the
  * timeout has come down to its 200 ms floor after two quick round trips, and a
  * copy 500 ms late is still a copy. */
@@ -1839,8 +1862,9 @@ Test(tftp_server, late_copy_is_judged_by_the_longest_timeout_not_the_current_one
 	free(file);
 }
 
-/* The same request from the same port later than that (retransmit_ms after
- * the transfer opened) is a new transfer (another request is at any time:
+/* The same request from the same port once the transfer has not moved on for
+ * retransmit_ms is a new transfer: a client that gave up on a stalled transfer
+ * asks again (another request is a new transfer at any time:
  * rrq_after_progress_opens_a_new_session). */
 Test(tftp_server, same_request_after_the_timeout_is_a_new_transfer)
 {
@@ -1850,9 +1874,9 @@ Test(tftp_server, same_request_after_the_timeout_is_a_new_transfer)
 	start_server(&base_config);
 	RRQ(1000, "f", "octet", "windowsize", "2");
 	ack(PORT_LO, 0, 2000);
-	ack(PORT_LO, 2, 3000);
+	ack(PORT_LO, 2, 3000); /* the last progress */
 	rec_clear(&fx.rec);
-	RRQ(1000 + 1000 * MS, "f", "octet", "windowsize", "2");
+	RRQ(3000 + 1000 * MS, "f", "octet", "windowsize", "2");
 	cr_assert(eq(sz, fx.rec.n, 1));
 	cr_expect(eq(u16, pkt(0)->src_port, PORT_LO + 1), "a second session");
 	cr_expect(eq(u64, counters()->duplicate_requests, 0));
