@@ -334,6 +334,11 @@ if [ "$MODE" = relay ]; then
 		awk '$2 == "received" { for (i = 2; i < NF; i += 2) v[$i] = $(i + 1)
 			if (v["overflow"] + v["oversize"] + v["tx_errors"] + v["socket_drops"] > 0) bad = 1 }
 			END { exit bad }' "$RELAY_LOG"
+	# A frame the relay sends that the far end does not take (its backlog or
+	# XDP ring full) is the sending veth's tx_dropped.
+	LINK_DROPS=$(( $(in_link cat "/sys/class/net/$LINK_C/statistics/tx_dropped") +
+		$(in_link cat "/sys/class/net/$LINK_S/statistics/tx_dropped") ))
+	expect_eq "link: the veths took every frame the link sent (tx_dropped)" 0 "$LINK_DROPS"
 else
 	in_link tc -s qdisc show | sed 's/^/# link: /'
 fi
