@@ -3,8 +3,8 @@
 # UndefinedBehaviorSanitizer (gcc, -Db_sanitize=address,undefined):
 #
 #   scripts/asan.sh           the unit suite and the whole net suite
-#   scripts/asan.sh --ci      the same but the net tests of CI_SKIP_NET below
-#                             (what the meson suite `sanitize` runs)
+#   scripts/asan.sh --ci      the same without the net tests of CI_SKIP_NET
+#                             below (what the meson suite `sanitize` runs)
 #   scripts/asan.sh TEST...   those meson tests only (e.g. test_dhcp malformed)
 #
 # Build directory BUILD/asan (BUILD: $BUILD_DIR, else $STAMPEDE_BUILD_DIR,
@@ -31,10 +31,12 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)
 
-# Left out in CI: tests that hold the server to time limits under load or
-# loss. Under the sanitizers it runs two to three times slower, which says
-# nothing of the code (test_lossy saw 1 of 250 lossy transfers time out).
-CI_SKIP_NET=(lossy flood)
+# Left out in CI: test_flood holds the server to a capacity under a flood of
+# forged requests (20 real clients all boot while ~0.5 M frames/s arrive);
+# two to three times slower under the sanitizers, the dataplane gives the
+# places of some real clients' unstarted transfers to forged ones (2 of 20,
+# one run in two here). The rest of the suite, test_lossy included, passes.
+CI_SKIP_NET=(flood)
 
 build=${BUILD_DIR:-${STAMPEDE_BUILD_DIR:-build}}
 mkdir -p "$build" && build=$(cd "$build" && pwd)
