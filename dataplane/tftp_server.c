@@ -75,6 +75,9 @@ struct tftp_server {
 	uint64_t rng; /* xorshift64 state for port choice; 0 = ports in order */
 	uint32_t unacked_head, unacked_tail; /* oldest and newest session not acknowledged yet */
 	struct session_journal *journal;     /* NULL: transfers do not survive a restart */
+	/* The journal's clock (system-wide seconds) minus ours (now_us), taken when
+	 * a transfer starts or resumes, so that an ACK reads no clock. */
+	int64_t journal_offset_us;
 	struct tftp_counters counters;
 };
 
@@ -440,8 +443,18 @@ static void unacked_unlink(struct tftp_server *s, struct session *ss)
 
 /* ---- the journal (session_journal.h): stores to a shared mapping ---- */
 
+static void journal_sync_clock(struct tftp_server *s, uint64_t now_us)
+{
+	s->journal_offset_us = (int64_t)(session_journal_now_s() * US_PER_S) - (int64_t)now_us;
+}
+
+static uint64_t journal_seconds(const struct tftp_server *s, uint64_t now_us)
+{
+	return (uint64_t)((int64_t)now_us + s->journal_offset_us) / US_PER_S;
+}
+
 static void journal_start(struct tftp_server *s, const struct session *ss, const struct cache_file *file,
-			  const char *name, bool netascii)
+			  const char *name, bool netascii, uint64_t now_us)
 {
 	struct session_journal_entry *e = session_journal_entry(s->journal, ss->port);
 	const struct tftp_params *p = &ss->params;
@@ -464,18 +477,19 @@ static void journal_start(struct tftp_server *s, const struct session *ss, const
 	e->file_identity = file->identity;
 	e->size = ss->size;
 	e->acked = 0;
-	e->touched_s = session_journal_now_s();
+	journal_sync_clock(s, now_us);
+	e->touched_s = journal_seconds(s, now_us);
 	memcpy(e->name, name, name_len + 1);
 	__atomic_store_n(&e->active, 1, __ATOMIC_RELEASE);
 }
 
-static void journal_ack(struct tftp_server *s, const struct session *ss)
+static void journal_ack(struct tftp_server *s, const struct session *ss, uint64_t now_us)
 {
 	struct session_journal_entry *e = session_journal_entry(s->journal, ss->port);
 
 	if (e) {
 		e->acked = ss->acked;
-		e->touched_s = session_journal_now_s();
+		e->touched_s = journal_seconds(s, now_us);
 	}
 }
 
@@ -759,7 +773,7 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	ss->progress_us = now_us;
 	s->counters.transfers_started++;
 	unacked_append(s, ss);
-	journal_start(s, ss, file, name, req.mode == TFTP_MODE_NETASCII);
+	journal_start(s, ss, file, name, req.mode == TFTP_MODE_NETASCII, now_us);
 	notify(s, ss, TFTP_EVENT_STARTED, size);
 
 	if (tftp_params_need_oack(&params)) {
@@ -802,7 +816,7 @@ static void handle_ack(struct tftp_server *s, struct session *ss, uint16_t block
 	}
 	ss->acked += distance;
 	unacked_unlink(s, ss);
-	journal_ack(s, ss);
+	journal_ack(s, ss, now_us);
 	ack_round(s, ss, now_us);
 	if (s->tx.event && acked_bytes(ss) >= ss->next_progress && ss->acked != ss->last_block) {
 		uint64_t step = ss->size / 8 > 65536 ? ss->size / 8 : 65536;
@@ -865,7 +879,8 @@ static bool resume(struct tftp_server *s, struct session *ss, const struct net_e
 	ss->awaiting_oack_ack = false;
 	ss->next_progress = ss->size / 8 > 65536 ? (acked_bytes(ss) / (ss->size / 8) + 1) * (ss->size / 8) : 65536;
 	s->counters.transfers_resumed++;
-	journal_ack(s, ss);
+	journal_sync_clock(s, now_us);
+	journal_ack(s, ss, now_us);
 	if (ss->acked == ss->last_block) { /* it was all there: only our end was lost */
 		s->counters.transfers_completed++;
 		notify(s, ss, TFTP_EVENT_COMPLETED, ss->size);
