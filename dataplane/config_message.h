@@ -16,6 +16,7 @@
 #ifndef STAMPEDE_CONFIG_MESSAGE_H
 #define STAMPEDE_CONFIG_MESSAGE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define CONFIG_MESSAGE_MAX 16384
@@ -31,5 +32,27 @@ int config_message_fd(int argc, char **argv);
  */
 int config_message_read(int fd, int timeout_ms, char *storage, size_t cap, char **argv, int *argc, int max,
 			char *err, size_t err_len);
+
+/*
+ * Which settings a control plane may change from one dataplane start to the
+ * next. A dataplane starts with capabilities that reach beyond its own files
+ * (privileges.h): the interface it attaches to, the XDP program it loads,
+ * EAL's arguments (which can load a shared object), its PMD, lcores and
+ * hugepages, its socket. Those lines are pinned to the message the first
+ * dataplane was started with, as the operator configured it; what a reload
+ * may change at the next restart (the TFTP root, cache size, session limits,
+ * timeouts, rates, port range, images: all read or enforced without
+ * privileges) is listed by key. A changeable line is "KEY VALUE" exactly:
+ * never "KEY=VALUE" nor an abbreviation, which getopt_long would also take.
+ */
+
+/* Whether fresh keeps every pinned line of pinned, in order, adds none, and
+ * ends with its "end" line. Returns true, or false with err naming the line. */
+bool config_message_within_pins(const char *pinned, const char *fresh, char *err, size_t err_len);
+
+/* fresh's changeable lines with pinned's pinned ones: what a dataplane
+ * restarted after a reload is started with. malloc'd; NULL when out of memory
+ * or when either is not a whole message. */
+char *config_message_repin(const char *pinned, const char *fresh);
 
 #endif

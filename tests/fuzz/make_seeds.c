@@ -386,7 +386,8 @@ static void dictionaries(void)
 		   "select-mac ", "select-uuid ", "select-arch ", "unmatched ignore", "efi-x64-http",
 		   "52:54:00:12:34:56", "4c4c4544-0042-3510-8051-b4c04f4e3232", "10.0.0.0/8", "/32", "0.0.0.0",
 		   "255.255.255.255", "\\x0d\\x0a");
-	DICTIONARY("config_message", "config 1\\x0a", "end\\x0a", "iface ", "addr ", "tftp-root ", "cache-mb ",
+	DICTIONARY("config_message", "config 1\\x0a", "end\\x0a", "iface ", "addr ", "tftp-root ", "cache-mb ", "=",
+		   "xdp-prog ", "stats-socket ", "no-huge\\x0a",
 		   "port-range ", "max-sessions ", "max-sessions-per-client ", "max-windowsize ", "retransmit-ms ",
 		   "min-retransmit-ms ", "max-retries ", "image ", "pmd ", "lcore ", "lcores ", "eal ", "no-huge",
 		   "mtu ", "help", "65535", "af_packet", "\\x0d\\x0a");
@@ -446,6 +447,11 @@ static void configs(void)
 	seed_text("config_message", "lcores", "config 1\r\niface eth0\r\nlcores 2\r\nport-range 61440-61441\r\nend\r\n");
 	seed_text("config_message", "no-end", "config 1\niface eth0\n");
 	seed_text("config_message", "bad-version", "config 2\nend\n");
+	/* The fuzzer's pinned message (fuzz_config_message.c) with a reload's
+	 * changes: a start the launcher's pins let through. */
+	seed_text("config_message", "pinned-reloaded",
+		  "config 1\niface eth0\naddr 10.0.0.2\ntftp-root /srv/other\ncache-mb 128\nimage a.efi=/a.efi\n"
+		  "pmd af_xdp\nlcore 1\nlcores 1\nmax-sessions 100\neal --log-level=3\nno-huge\nend\n");
 }
 
 /* ---- http: request heads -------------------------------------------------------- */

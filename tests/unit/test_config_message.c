@@ -14,7 +14,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -427,4 +429,87 @@ Test(config_message_read, bad_descriptor_is_an_error_not_a_hang)
 	cr_expect(eq(int, ret, -EBADF), "%s", r.err);
 	cr_expect(lt(long, now_ms() - start, 200), "at once, not after the timeout");
 	reader_close(&r);
+}
+
+/* ---- config_message_within_pins, config_message_repin -------------------- */
+
+static const char pinned_message[] = "config 1\niface eth0\naddr 10.0.0.1\ntftp-root /srv/tftp\n"
+				     "image a.efi=/a.efi\npmd af_xdp\neal --log-level=3\nno-huge\nend\n";
+
+static bool within(const char *fresh, char *err)
+{
+	return config_message_within_pins(pinned_message, fresh, err, 256);
+}
+
+Test(config_message_pins, the_same_message_and_changeable_lines_pass)
+{
+	char err[256] = "";
+
+	cr_expect(within(pinned_message, err), "%s", err);
+	cr_expect(within("config 1\niface eth0\naddr 10.0.0.9\ntftp-root /srv/other\nimage b.efi=/b.efi\n"
+			 "image c.efi=/c.efi\npmd af_xdp\ncache-mb 64\neal --log-level=3\nport-range 62000-62999\n"
+			 "no-huge\nmax-sessions 10\nend\n",
+			 err),
+		  "%s", err);
+	cr_expect(within("config 1\niface eth0\npmd af_xdp\neal --log-level=3\nno-huge\nend\n", err),
+		  "changeable lines may go: %s", err);
+}
+
+Test(config_message_pins, a_pinned_line_changed_added_or_missing_is_named)
+{
+	char err[256] = "";
+
+	cr_expect(not(within("config 1\niface eth1\naddr 10.0.0.1\npmd af_xdp\neal --log-level=3\nno-huge\nend\n",
+			     err)));
+	cr_expect(eq(str, err, "\"iface eth1\" where the first dataplane started with \"iface eth0\""));
+	cr_expect(not(within("config 1\niface eth0\npmd af_xdp\neal --log-level=3\nno-huge\nlcores 2\nend\n", err)));
+	cr_expect(eq(str, err, "\"lcores 2\" where the first dataplane started with \"end\""));
+	cr_expect(not(within("config 1\niface eth0\npmd af_xdp\neal --log-level=3\nend\n", err)));
+	cr_expect(eq(str, err, "\"end\" where the first dataplane started with \"no-huge\""));
+	cr_expect(not(within("config 1\niface eth0\npmd af_xdp\neal --log-level=3\nno-huge\n", err)));
+	cr_expect(eq(str, err, "not one whole config message (\"config 1\" ... \"end\")"));
+}
+
+Test(config_message_pins, only_the_exact_spelling_of_a_changeable_key_is_changeable)
+{
+	const char *const sneaky[] = {
+		"tftp-root=/x",           /* getopt_long's --key=value */
+		"tftp-ro /x",             /* an abbreviation */
+		"tftp-root",              /* no value: the next line would be it */
+		"tftp-root  -d",          /* a blank value */
+		"tftp-root /x\r",         /* a carriage return the reader strips */
+		"e --log-level=3 -d x.so", /* an abbreviation of a pinned key */
+	};
+
+	for (size_t i = 0; i < COUNT(sneaky); i++) {
+		char fresh[512], err[256] = "";
+
+		snprintf(fresh, sizeof(fresh),
+			 "config 1\niface eth0\n%s\npmd af_xdp\neal --log-level=3\nno-huge\nend\n", sneaky[i]);
+		cr_expect(not(within(fresh, err)), "\"%s\" passed", sneaky[i]);
+	}
+}
+
+Test(config_message_pins, nothing_after_end)
+{
+	char err[256] = "";
+
+	cr_expect(not(within("config 1\niface eth0\npmd af_xdp\neal --log-level=3\nno-huge\nend\neal -d x\nend\n",
+			     err)));
+	cr_expect(not(within("iface eth0\npmd af_xdp\neal --log-level=3\nno-huge\nend\n", err)), "no header");
+}
+
+Test(config_message_pins, repin_keeps_the_first_pinned_lines_and_the_fresh_changeable_ones)
+{
+	static const char repinned[] = "config 1\niface eth0\npmd af_xdp\neal --log-level=3\nno-huge\n"
+				       "addr 10.0.0.2\ntftp-root /srv/new\nimage b.efi=/b.efi\nend\n";
+	char err[256] = "";
+	char *m = config_message_repin(pinned_message, "config 1\niface eth1\naddr 10.0.0.2\ntftp-root /srv/new\n"
+						       "pmd af_packet\nimage b.efi=/b.efi\nend\n");
+
+	cr_assert(m != NULL);
+	cr_expect(eq(str, m, (char *)repinned));
+	cr_expect(within(m, err), "a repinned message is always within the pins: %s", err);
+	free(m);
+	cr_expect(config_message_repin(pinned_message, "config 1\niface eth0\n") == NULL, "not whole");
 }
