@@ -97,25 +97,32 @@ static unsigned count_threads(void)
 	return stat(path, &st) == 0 && st.st_nlink > 2 ? (unsigned)st.st_nlink - 2 : 1;
 }
 
-int service_user_drop(const struct service_user *user, const char *iface, const char *socket_path, char *msg,
-		      size_t len)
+/* serve becomes the user when one is named that it is not already. */
+static bool becomes(const struct service_user *user)
 {
-	bool become = user->name && user->uid != getuid();
-	bool as_user = become || getuid() != 0;
+	return user && user->name && user->uid != getuid();
+}
+
+int service_user_prepare(const struct service_user *user, const char *iface, char *err, size_t len)
+{
+	if (!becomes(user))
+		return 0;
+	if (geteuid() != 0) {
+		snprintf(err, len, "user %s: serve must start as root to become another user (it runs as uid %u)",
+			 user->name, (unsigned)getuid());
+		return -1;
+	}
+	return prepare_runtime(user, iface, err, len);
+}
+
+int service_user_drop_launcher(const struct service_user *user, char *msg, size_t len)
+{
+	bool become = becomes(user);
 	struct privilege_plan plan;
 	struct thread_privileges now;
-	char err[256], eff[96], prm[160], dir[PATH_MAX], *slash;
+	char err[256], eff[96], prm[160];
 
-	if (become && geteuid() != 0) {
-		snprintf(msg, len, "user %s: serve must start as root to become another user (it runs as uid %u)",
-			user->name, (unsigned)getuid());
-		return -1;
-	}
-	if (become && prepare_runtime(user, iface, err, sizeof(err)) < 0) {
-		snprintf(msg, len, "%s", err);
-		return -1;
-	}
-	privileges_control_plan(as_user, user->uid, user->gid, &plan);
+	privileges_launcher_plan(become || getuid() != 0, user->uid, user->gid, &plan);
 	plan.change_id = become;
 	if (!become && getuid() != 0 && privileges_read_thread(0, &now) == 0) {
 		/* Started as a user with a few ambient capabilities (systemd's
@@ -124,30 +131,47 @@ int service_user_drop(const struct service_user *user, const char *iface, const 
 		plan.self.effective &= now.permitted;
 		plan.self.inheritable &= now.permitted;
 		plan.self.ambient &= now.permitted;
+		plan.others = plan.self;
 	}
+	if (privileges_apply(&plan, err, sizeof(err)) < 0) {
+		snprintf(msg, len, "the launcher cannot drop privileges: %s", err);
+		return -1;
+	}
+	snprintf(msg, len, "the launcher (pid %d, uid %u) keeps %s effective and %s permitted%s; no_new_privs",
+		 (int)getpid(), (unsigned)getuid(), privileges_names(plan.self.effective, eff, sizeof(eff)),
+		 privileges_names(plan.self.permitted, prm, sizeof(prm)),
+		 plan.self.ambient ? " (and ambient, for the dataplanes it starts)" : " (for the dataplanes it starts)");
+	return 0;
+}
+
+int service_user_drop(const struct service_user *user, const char *socket_path, char *msg, size_t len)
+{
+	bool become = becomes(user);
+	struct privilege_plan plan;
+	struct thread_privileges got;
+	char err[256], bnd[160], dir[PATH_MAX], *slash;
+
+	privileges_control_plan(become, user->uid, user->gid, &plan);
 	if (privileges_apply(&plan, err, sizeof(err)) < 0) {
 		snprintf(msg, len, "cannot drop privileges: %s", err);
 		return -1;
 	}
 	snprintf(dir, sizeof(dir), "%s", socket_path);
 	slash = strrchr(dir, '/');
-	if (as_user && slash) {
+	if (getuid() != 0 && slash) {
 		*slash = '\0';
 		if (access(dir[0] ? dir : "/", W_OK | X_OK) < 0) {
 			snprintf(msg, len,
-				"the dataplane, running as uid %u, cannot create its socket %s: %s (give the directory "
-				"to the user, or use the default --stats-socket)",
-				(unsigned)getuid(), socket_path, strerror(errno));
+				 "the dataplane, running as uid %u, cannot create its socket %s: %s (give the directory "
+				 "to the user, or use the default --stats-socket)",
+				 (unsigned)getuid(), socket_path, strerror(errno));
 			return -1;
 		}
 	}
-	snprintf(msg, len,
-		"privileges: uid %u%s%s%s; the supervising thread keeps %s effective and %s permitted%s, the %u "
-		"other threads nothing; no_new_privs",
-		(unsigned)getuid(), user->name ? " (" : "", user->name ? user->name : "", user->name ? ")" : "",
-		privileges_names(plan.self.effective, eff, sizeof(eff)),
-		privileges_names(plan.self.permitted, prm, sizeof(prm)),
-		plan.self.ambient ? " (and ambient, for the dataplanes it starts)" : " (for the dataplanes it starts)",
-		count_threads() - 1);
+	privileges_read_thread(0, &got);
+	snprintf(msg, len, "privileges: uid %u%s%s%s; serve keeps no capability in its %u threads (bounding set %s), "
+			   "no_new_privs",
+		 (unsigned)getuid(), user->name ? " (" : "", user->name ? user->name : "", user->name ? ")" : "",
+		 count_threads(), privileges_names(got.bounding, bnd, sizeof(bnd)));
 	return 0;
 }

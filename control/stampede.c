@@ -34,6 +34,7 @@
 
 #include "boot_scripts.h"
 #include "api.h"
+#include "config_message.h"
 #include "boot_api.h"
 #include "config.h"
 #include "dataplane_stats.h"
@@ -44,6 +45,7 @@
 #include "iface.h"
 #include "log.h"
 #include "ipxe_script.h"
+#include "launcher.h"
 #include "policy_compile.h"
 #include "self_path.h"
 #include "service_user.h"
@@ -236,6 +238,7 @@ struct server {
 	struct boot_scripts scripts;
 	struct http_server *http;
 	struct supervisor *dataplane;
+	struct launcher *launcher; /* holds the privileges serve gave up (launcher.h) */
 	int argc; /* serve's arguments: the dataplane options among them */
 	char **argv;
 	char *config_msg; /* the settings the dataplane was started with */
@@ -445,7 +448,9 @@ static size_t http_aliases(const struct config *c, struct http_alias *out, char 
 	return n;
 }
 
-static char *config_message(const struct server *s, int argc, char **argv)
+/* no_huge: -1 decides by the free hugepages now (at start), 0 or 1 keeps the
+ * decision taken then (at a reload, the running dataplane holds its pages). */
+static char *config_message(const struct server *s, int argc, char **argv, int no_huge)
 {
 	const struct config *c = s->config;
 	unsigned long need_mb = 2 * (unsigned long)c->tftp.cache_mb + POOL_MB; /* a reload builds beside */
@@ -480,9 +485,9 @@ static char *config_message(const struct server *s, int argc, char **argv)
 		fprintf(f, "lcores %u\n", c->dataplane.lcores);
 	if (c->dataplane.eal)
 		fprintf(f, "eal %s\n", c->dataplane.eal);
-	if (c->dataplane.no_huge) {
+	if (c->dataplane.no_huge || no_huge == 1) {
 		fputs("no-huge\n", f);
-	} else if (!has_flag(argc, argv, "--no-huge") && free_hugepage_mb() < need_mb) {
+	} else if (no_huge < 0 && !has_flag(argc, argv, "--no-huge") && free_hugepage_mb() < need_mb) {
 		fprintf(stderr,
 			"stampede: %lu MiB of free hugepages needed, %lu available: running with --no-huge "
 			"(slower; scripts/setup.sh reserves hugepages)\n",
@@ -626,11 +631,13 @@ static void reload(struct server *s)
 			      (fresh->boot_api.url == NULL) != (o->boot_api.url == NULL) ||
 			      (fresh->boot_api.url && strcmp(fresh->boot_api.url, o->boot_api.url) != 0) ||
 			      fresh->boot_api.timeout_ms != o->boot_api.timeout_ms ||
-			      fresh->boot_api.cache_ttl_s != o->boot_api.cache_ttl_s;
+			      fresh->boot_api.cache_ttl_s != o->boot_api.cache_ttl_s ||
+			      (fresh->user.name == NULL) != (o->user.name == NULL) ||
+			      (fresh->user.name && strcmp(fresh->user.name, o->user.name) != 0);
 
 		if (differ)
-			log_msg(LOG_WARN, "log.format, timeline, http.root and boot_api change only when stampede "
-					  "restarts; the running ones stay");
+			log_msg(LOG_WARN, "log.format, timeline, http.root, boot_api and user change only when "
+					  "stampede restarts; the running ones stay");
 	}
 	pthread_rwlock_wrlock(&s->scripts.lock);
 	old = s->config;
@@ -638,13 +645,23 @@ static void reload(struct server *s)
 	s->scripts.config = fresh;
 	pthread_rwlock_unlock(&s->scripts.lock);
 	{
-		char *fresh_msg = config_message(s, s->argc, s->argv), *images = images_message(fresh);
+		char *fresh_msg = config_message(s, s->argc, s->argv, strstr(s->config_msg, "\nno-huge\n") != NULL);
+		char *images = images_message(fresh), *restart_msg, *baseline, why[256];
 
-		if (fresh_msg && restart_settings_differ(fresh_msg, s->config_msg))
-			log_msg(LOG_WARN, "TFTP root, cache, port range, session limits and the dataplane "
-					"section take effect when the dataplane restarts");
-		if (fresh_msg) /* what a restart will use */
-			supervisor_set_config(s->dataplane, fresh_msg);
+		if (fresh_msg && !config_message_within_pins(s->config_msg, fresh_msg, why, sizeof(why)))
+			log_msg(LOG_WARN, "the dataplane section changes only when stampede restarts (%s); the running "
+					  "one stays", why);
+		/* What a restart will use: the launcher starts no dataplane with
+		 * other pinned settings than the first one's (launcher.h). */
+		restart_msg = fresh_msg ? config_message_repin(s->config_msg, fresh_msg) : NULL;
+		baseline = config_message_repin(s->config_msg, s->config_msg); /* in the same order */
+		if (restart_msg && baseline && restart_settings_differ(restart_msg, baseline))
+			log_msg(LOG_WARN, "TFTP root, cache, port range and session limits take effect when the "
+					  "dataplane restarts");
+		if (restart_msg)
+			supervisor_set_config(s->dataplane, restart_msg);
+		free(restart_msg);
+		free(baseline);
 		free(fresh_msg);
 		if (images) /* before the reload that reads them */
 			supervisor_send(s->dataplane, images);
@@ -709,13 +726,24 @@ static int serve_loop(struct server *s, sigset_t *mask)
 		return 1;
 	}
 	while (code < 0) {
-		struct pollfd fds[3] = { { .fd = sfd, .events = POLLIN },
+		struct pollfd fds[4] = { { .fd = sfd, .events = POLLIN },
 					 { .fd = supervisor_fd(s->dataplane), .events = POLLIN },
-					 { .fd = supervisor_exit_fd(s->dataplane), .events = POLLIN } };
+					 { .fd = supervisor_exit_fd(s->dataplane), .events = POLLIN },
+					 { .fd = launcher_fd(s->launcher), .events = POLLIN } };
 		struct signalfd_siginfo si;
 
-		if (poll(fds, 3, 250) < 0 && errno != EINTR) /* negative descriptors are skipped */
+		if (poll(fds, 4, 250) < 0 && errno != EINTR) /* negative descriptors are skipped */
 			break;
+		if (fds[3].revents) {
+			/* It never speaks unasked: it is gone, and with it the means
+			 * of (re)starting a dataplane. Leave the running one serving,
+			 * as a crash of serve would: the next serve re-attaches. */
+			log_msg(LOG_ERROR, "the launcher (pid %d) is gone: stampede cannot restart the dataplane any "
+					   "more and stops; the dataplane keeps serving until a new serve re-attaches",
+				(int)launcher_pid(s->launcher));
+			code = 1;
+			break;
+		}
 		if (machines_clock() >= next_sample) {
 			sample_throughput(s);
 			next_sample = machines_clock() + 1.0;
@@ -759,7 +787,8 @@ static int serve_loop(struct server *s, sigset_t *mask)
 static int serve(int argc, char **argv)
 {
 	static struct server s;
-	char dataplane[PATH_MAX], *config_msg, *policy;
+	char dataplane[PATH_MAX], *config_msg, *policy, msg[512];
+	struct service_user user;
 	sigset_t mask;
 	char **args;
 	int r;
@@ -822,6 +851,29 @@ static int serve(int argc, char **argv)
 		else
 			snprintf(s.stats_socket, sizeof(s.stats_socket), "/run/stampede/%s.sock", s.iface);
 	}
+	args = dataplane_args(argc, argv);
+	s.argc = argc;
+	s.argv = argv;
+	config_msg = s.config_msg = config_message(&s, argc, argv, -1);
+	if (!args || !config_msg)
+		return 1;
+	if (service_user_lookup(s.config->user.name, &user, msg, sizeof(msg)) < 0 ||
+	    service_user_prepare(&user, s.iface, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "stampede: %s\n", msg);
+		return 1;
+	}
+	{
+		/* While serve is one thread: the process that keeps what starting
+		 * a dataplane takes, so that serve can give up everything. */
+		const struct launcher_config lc = { .dataplane = dataplane, .args = args, .iface = s.iface,
+						    .config_message = config_msg, .user = &user };
+
+		if (launcher_spawn(&lc, &s.launcher, msg, sizeof(msg)) < 0) {
+			fprintf(stderr, "stampede: %s\n", msg);
+			return 1;
+		}
+		log_msg(LOG_INFO, "privileges: %s", msg);
+	}
 	if (s.config->boot_api.url) {
 		struct boot_api_config bc = BOOT_API_CONFIG_DEFAULTS;
 		char err[256];
@@ -842,38 +894,26 @@ static int serve(int argc, char **argv)
 	log_msg(LOG_INFO, "configuration %s: %zu profiles, default %s; HTTP %s (files from %s)",
 		s.config->source, s.config->n_profiles, s.config->default_profile, s.base_url,
 		s.config->http.root ? s.config->http.root : "nowhere");
-
-	args = dataplane_args(argc, argv);
-	s.argc = argc;
-	s.argv = argv;
-	config_msg = s.config_msg = config_message(&s, argc, argv);
 	policy = policy_message(&s);
-	if (!args || !config_msg || !policy)
+	if (!policy)
 		return 1;
-	{
-		/* The port is bound: from here on serve keeps only what supervising
-		 * the dataplane needs, as the configured user (service_user.h). */
-		struct service_user user;
-		char msg[512];
-
-		if (service_user_lookup(s.config->user.name, &user, msg, sizeof(msg)) < 0 ||
-		    service_user_drop(&user, s.iface, s.stats_socket, msg, sizeof(msg)) < 0) {
-			fprintf(stderr, "stampede: %s\n", msg);
-			return 1;
-		}
-		log_msg(LOG_INFO, "%s", msg);
-		if (s.config_path && access(s.config_path, R_OK) < 0)
-			log_msg(LOG_WARN, "%s is not readable by uid %u (%s): reloads will fail until it is",
-				s.config_path, (unsigned)getuid(), strerror(errno));
+	/* The port is bound: from here on serve holds no privilege, as the
+	 * configured user (service_user.h); the launcher holds the rest. */
+	if (service_user_drop(&user, s.stats_socket, msg, sizeof(msg)) < 0) {
+		fprintf(stderr, "stampede: %s\n", msg);
+		return 1;
 	}
+	log_msg(LOG_INFO, "%s", msg);
+	if (s.config_path && access(s.config_path, R_OK) < 0)
+		log_msg(LOG_WARN, "%s is not readable by uid %u (%s): reloads will fail until it is", s.config_path,
+			(unsigned)getuid(), strerror(errno));
 	{
-		const struct supervisor_config sc = { .dataplane = dataplane, .args = args, .iface = s.iface,
+		const struct supervisor_config sc = { .args = args, .iface = s.iface, .launcher = s.launcher,
 						      .socket_path = s.stats_socket, .config_message = config_msg,
-						      .on_line = on_dataplane_line,
-						      .ctx = &s };
+						      .on_line = on_dataplane_line, .ctx = &s };
 
 		if (supervisor_create(&sc, &s.dataplane) < 0 || supervisor_start(s.dataplane, policy) < 0) {
-			fprintf(stderr, "stampede: cannot start the dataplane: %s\n", strerror(errno));
+			fprintf(stderr, "stampede: cannot start the dataplane\n");
 			return 1;
 		}
 	}
@@ -881,6 +921,7 @@ static int serve(int argc, char **argv)
 	r = serve_loop(&s, &mask);
 	http_server_stop(s.http);
 	supervisor_destroy(s.dataplane);
+	launcher_stop(s.launcher);
 	config_free(s.config);
 	machines_free(s.machines);
 	boot_api_free(s.boot_api);

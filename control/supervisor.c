@@ -2,13 +2,11 @@
 #include "supervisor.h"
 
 #include "instance_lock.h"
+#include "launcher.h"
 #include "log.h"
 
-#include <bpf/bpf.h>
-#include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <net/if.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -22,13 +20,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHILD_FD          3
 #define STOP_TIMEOUT_MS   10000
 #define BACKOFF_FIRST_MS  50 /* a first crash costs the clients a retransmission, not a boot */
 #define BACKOFF_MAX_MS    5000
 #define CRASH_WINDOW_S    60
 #define STABLE_AFTER_S    10 /* up this long: the next crash starts the backoff afresh */
-#define XDP_PROGRAM_NAME  "stampede_steer" /* bpf/stampede_xdp.bpf.c */
 #define ATTACH_TIMEOUT_MS 3000
 
 struct supervisor {
@@ -60,32 +56,6 @@ static long now_ms(void)
 }
 
 static void take_lines(struct supervisor *s);
-
-int xdp_remove_stale(const char *iface)
-{
-	int ifindex = (int)if_nametoindex(iface), fd, r;
-	struct bpf_prog_info info;
-	uint32_t len = sizeof(info), id = 0;
-
-	if (!ifindex)
-		return -ENODEV;
-	if (bpf_xdp_query_id(ifindex, 0, &id) < 0 || id == 0)
-		return 0;
-	fd = bpf_prog_get_fd_by_id(id);
-	if (fd < 0)
-		return -errno;
-	memset(&info, 0, sizeof(info));
-	r = bpf_obj_get_info_by_fd(fd, &info, &len);
-	close(fd);
-	if (r < 0)
-		return r;
-	if (strcmp(info.name, XDP_PROGRAM_NAME) != 0)
-		return 0; /* somebody else's program: not ours to remove */
-	if (instance_locked(iface))
-		return -EBUSY; /* a live dataplane's (its control plane went away): not ours either */
-	r = bpf_xdp_detach(ifindex, 0, NULL);
-	return r < 0 ? r : 1;
-}
 
 int supervisor_create(const struct supervisor_config *cfg, struct supervisor **out)
 {
@@ -126,17 +96,18 @@ static int write_all(int fd, const char *text)
 /* after_stop: the dataplane was stopped on purpose. Without capabilities it
  * cannot detach its own program (privileges.h), so finding it is the rule
  * then, and worth a warning only after a crash or a failed start. */
-static void remove_program(const char *iface, bool after_stop)
+static void remove_program(struct supervisor *s, bool after_stop)
 {
-	int r = xdp_remove_stale(iface);
+	int r = launcher_remove_xdp(s->cfg.launcher);
 
 	if (r == 1)
-		log_msg(after_stop ? LOG_INFO : LOG_WARN, "removed the XDP program the dataplane left on %s", iface);
+		log_msg(after_stop ? LOG_INFO : LOG_WARN, "removed the XDP program the dataplane left on %s",
+			s->cfg.iface);
 	else if (r == -EBUSY)
 		log_msg(LOG_ERROR, "another stampede-dataplane is serving %s (a control plane that went away?): "
-				"stop it first", iface);
+				"stop it first", s->cfg.iface);
 	else if (r < 0 && r != -ENODEV)
-		fprintf(stderr, "cannot check %s for a stale XDP program: %s\n", iface, strerror(-r));
+		log_msg(LOG_ERROR, "cannot check %s for a stale XDP program: %s", s->cfg.iface, strerror(-r));
 }
 
 static uint64_t fnv1a(uint64_t h, const char *text)
@@ -276,70 +247,27 @@ static int adopt_or_replace(struct supervisor *s)
 
 int supervisor_start(struct supervisor *s, const char *policy_message)
 {
-	int pair[2];
-	char **argv;
-	size_t n = 0;
-	sigset_t all, previous;
-	char exec_failed[512];
-
-	/* Formatted before fork: the child of a threaded process may only make
-	 * async-signal-safe calls (another thread may hold stdio's lock). */
-	snprintf(exec_failed, sizeof(exec_failed), "stampede: cannot run %s\n", s->cfg.dataplane);
+	char err[512];
+	int fd;
 
 	if (policy_message)
 		supervisor_set_policy(s, policy_message);
 	settings_tag(s);
 	if (adopt_or_replace(s) == 1)
 		return 0;
-	remove_program(s->cfg.iface, false);
-	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
-		return -errno;
-	while (s->cfg.args && s->cfg.args[n])
-		n++;
-	argv = calloc(n + 6, sizeof(*argv));
-	if (!argv) {
-		close(pair[0]);
-		close(pair[1]);
-		return -ENOMEM;
+	remove_program(s, false);
+	/* The launcher starts it as our child and writes its settings on its
+	 * socket; the policy follows once it says "ready". */
+	if (launcher_start_dataplane(s->cfg.launcher, s->tag, s->cfg.config_message, &s->pid, &fd, err,
+				     sizeof(err)) < 0) {
+		log_msg(LOG_ERROR, "cannot start the dataplane: %s", err);
+		s->pid = -1;
+		return -EAGAIN;
 	}
-	argv[0] = (char *)s->cfg.dataplane;
-	argv[1] = "--control-fd";
-	argv[2] = "3";
-	argv[3] = "--instance-tag";
-	argv[4] = s->tag;
-	memcpy(argv + 5, s->cfg.args, n * sizeof(*argv));
-
-	/* The child starts with default signal handling and nothing blocked;
-	 * signals stay blocked here until it is known, so none is lost. */
-	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &previous);
-	s->pid = fork();
-	if (s->pid == 0) {
-		sigset_t none;
-
-		for (int sig = 1; sig < NSIG; sig++)
-			signal(sig, SIG_DFL);
-		sigemptyset(&none);
-		sigprocmask(SIG_SETMASK, &none, NULL);
-		if (dup2(pair[1], CHILD_FD) < 0)
-			_exit(127);
-		execv(s->cfg.dataplane, argv);
-		(void)!write(STDERR_FILENO, exec_failed, strlen(exec_failed));
-		_exit(127);
-	}
-	sigprocmask(SIG_SETMASK, &previous, NULL);
-	free(argv);
-	close(pair[1]);
-	if (s->pid < 0) {
-		close(pair[0]);
-		return -errno;
-	}
-	s->fd = pair[0];
+	fcntl(fd, F_SETFD, FD_CLOEXEC);
+	s->fd = fd;
 	s->ready = false;
 	s->in_len = 0;
-	/* The config now (read before EAL); the policy once it says "ready". */
-	if (write_all(s->fd, s->cfg.config_message) < 0)
-		log_msg(LOG_ERROR, "the dataplane did not take its settings (it reports why)");
 	return 0;
 }
 
@@ -478,7 +406,7 @@ int supervisor_reap(struct supervisor *s)
 	if (!was_ready) {
 		log_msg(LOG_ERROR, "the dataplane failed to start (exit %d); see its message above",
 			exit_code(status));
-		remove_program(s->cfg.iface, false);
+		remove_program(s, false);
 		return exit_code(status) ? exit_code(status) : 1;
 	}
 	if (adopted) /* not our child: its exit status is its old parent's to know */
@@ -493,7 +421,7 @@ int supervisor_reap(struct supervisor *s)
 	if (too_many_crashes(s)) {
 		log_msg(LOG_ERROR, "the dataplane stopped %d times within %d s: giving up",
 			SUPERVISOR_MAX_CRASHES, CRASH_WINDOW_S);
-		remove_program(s->cfg.iface, false);
+		remove_program(s, false);
 		return 1;
 	}
 	pause = (struct timespec){ .tv_sec = s->backoff_ms / 1000, .tv_nsec = (long)(s->backoff_ms % 1000) * 1000000 };
@@ -539,7 +467,7 @@ int supervisor_stop(struct supervisor *s)
 		close(s->fd);
 		s->fd = -1;
 	}
-	remove_program(s->cfg.iface, true);
+	remove_program(s, true);
 	return exit_code(status);
 }
 

@@ -2,10 +2,12 @@
 /*
  * Runs the dataplane as a child process and keeps it running.
  *
- * The child gets one end of a socketpair as --control-fd 3. On it the
- * supervisor sends the start-up settings ("config 1", dataplane/
- * config_message.h) and the proxyDHCP policy ("policy 1"), then reads the
- * child's replies and its event stream (dataplane/control_channel.h).
+ * The launcher (launcher.h: serve itself holds no privileges) starts the
+ * child for it, as its child, with one end of a socketpair as --control-fd 3
+ * and the start-up settings ("config 1", dataplane/config_message.h) already
+ * written on it. On the other end the supervisor sends the proxyDHCP policy
+ * ("policy 1"), then reads the child's replies and its event stream
+ * (dataplane/control_channel.h).
  *
  * A dataplane that dies after it was ready is restarted (after 50 ms, doubling
  * to 5 s while it keeps dying; more than SUPERVISOR_MAX_CRASHES within a
@@ -30,11 +32,12 @@
 #define SUPERVISOR_MAX_CRASHES 5
 
 struct supervisor;
+struct launcher;
 
 struct supervisor_config {
-	const char *dataplane;       /* path of stampede-dataplane */
-	char **args;                 /* extra command-line arguments for it, NULL-terminated */
+	char **args;                 /* the launcher's extra arguments for it (for the settings tag) */
 	const char *iface;
+	struct launcher *launcher;   /* starts dataplanes and removes their programs (launcher.h) */
 	const char *socket_path;     /* the dataplane's unix socket: where a live one is re-attached */
 	const char *config_message;  /* whole "config 1 ... end\n" */
 	/* Called for each "event ..." line and each reply line, on the thread that
@@ -73,9 +76,5 @@ int supervisor_exit_fd(const struct supervisor *s);
  * program. Returns the child's exit status as serve's exit code. */
 int supervisor_stop(struct supervisor *s);
 void supervisor_destroy(struct supervisor *s);
-
-/* Remove the XDP program on iface if it is Stampede's (left by a dataplane
- * that was killed). Returns 1 when one was removed, 0 when none, -errno. */
-int xdp_remove_stale(const char *iface);
 
 #endif

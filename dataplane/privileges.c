@@ -43,23 +43,27 @@ void privileges_dataplane_plan(bool detach_at_exit, struct privilege_plan *plan)
 	*plan = (struct privilege_plan){ .self = t, .others = t };
 }
 
-void privileges_control_plan(bool as_user, uid_t uid, gid_t gid, struct privilege_plan *plan)
+void privileges_launcher_plan(bool as_user, uid_t uid, gid_t gid, struct privilege_plan *plan)
 {
-	*plan = (struct privilege_plan){
-		/* The main thread supervises: it removes a dead dataplane's XDP program
-		 * and starts dataplanes, which get the starting set from its permitted
-		 * set (no_new_privs caps what an exec may gain at the parent's
-		 * permitted set) and, when it runs as a user, through ambient. */
-		.self = { .effective = PRIV_SUPERVISOR, .permitted = PRIV_DATAPLANE_START,
-			  .inheritable = as_user ? PRIV_DATAPLANE_START : 0,
-			  .ambient = as_user ? PRIV_DATAPLANE_START : 0, .bounding = PRIV_DATAPLANE_START,
-			  .no_new_privs = true },
-		/* HTTP threads serve files and answer the API: nothing. */
-		.others = { .bounding = PRIV_DATAPLANE_START, .no_new_privs = true },
-		.change_id = as_user,
-		.uid = uid,
-		.gid = gid,
-	};
+	/* It removes a dead dataplane's XDP program (effective) and starts
+	 * dataplanes, which get the starting set from its permitted set (as root:
+	 * no_new_privs caps what an exec may gain at the parent's permitted set)
+	 * or, when it runs as a user, as ambient capabilities. One thread. */
+	struct thread_privileges t = { .effective = PRIV_LAUNCHER, .permitted = PRIV_DATAPLANE_START,
+				       .inheritable = as_user ? PRIV_DATAPLANE_START : 0,
+				       .ambient = as_user ? PRIV_DATAPLANE_START : 0, .bounding = PRIV_DATAPLANE_START,
+				       .no_new_privs = true };
+
+	*plan = (struct privilege_plan){ .self = t, .others = t, .change_id = as_user, .uid = uid, .gid = gid };
+}
+
+void privileges_control_plan(bool change_id, uid_t uid, gid_t gid, struct privilege_plan *plan)
+{
+	/* HTTP, the API, the configuration, the dataplane's events: nothing, in
+	 * every thread, and nothing any program it ran could gain. */
+	struct thread_privileges none = { .no_new_privs = true };
+
+	*plan = (struct privilege_plan){ .self = none, .others = none, .change_id = change_id, .uid = uid, .gid = gid };
 }
 
 static unsigned last_cap(void)
@@ -298,6 +302,16 @@ int privileges_apply(const struct privilege_plan *plan, char *err, size_t len)
 	set_handler_plan(PHASE_FINAL, &plan->self);
 	if (narrow_bounding_set_no_new_privs() < 0 || apply_self(&plan->self, handler_plan.last_cap) < 0) {
 		snprintf(err, len, "cannot set this thread's capabilities: %s", strerror(errno));
+		return -1;
+	}
+	/* Not dumpable: Stampede's processes may run as one user, and a process
+	 * of that user without capabilities (another of them, subverted) must
+	 * not trace this one, read its memory or take its descriptors
+	 * (pidfd_getfd): the AF_XDP socket, the BPF maps, the launcher's
+	 * capabilities. No core dumps, as for a set-uid program. Process-wide;
+	 * after the change of user, which resets it. */
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0) {
+		snprintf(err, len, "PR_SET_DUMPABLE: %s", strerror(errno));
 		return -1;
 	}
 	for (int round = 0; round < VERIFY_ROUNDS; round++) {

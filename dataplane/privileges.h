@@ -30,12 +30,13 @@
  *                                         what the network sends ends with no capability
  *                          CAP_NET_ADMIN  only when it runs alone (no --control-fd) with
  *                                         af_xdp: to detach its XDP program when it stops
- *   the control plane      CAP_NET_ADMIN, CAP_SYS_ADMIN effective in its main thread only:
+ *   serve's launcher       CAP_NET_ADMIN, CAP_SYS_ADMIN effective (one thread):
  *                                         remove a dead dataplane's XDP program (find it by
  *                                         id, check its name, detach it); the starting set
  *                                         permitted (and inheritable and ambient when it
- *                                         runs as a user) for the dataplanes it (re)starts;
- *                                         its HTTP threads keep nothing
+ *                                         runs as a user) for the dataplanes it (re)starts
+ *   serve (control plane)  nothing        in every thread: what needs privileges it asks of
+ *                                         its launcher (control/launcher.h)
  */
 #ifndef STAMPEDE_PRIVILEGES_H
 #define STAMPEDE_PRIVILEGES_H
@@ -52,7 +53,7 @@
 	(PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_SYS_ADMIN) | PRIV_CAP(CAP_NET_RAW) | PRIV_CAP(CAP_IPC_LOCK) | \
 	 PRIV_CAP(CAP_SETPCAP))
 #define PRIV_DATAPLANE_SERVE PRIV_CAP(CAP_NET_ADMIN)
-#define PRIV_SUPERVISOR      (PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_SYS_ADMIN))
+#define PRIV_LAUNCHER      (PRIV_CAP(CAP_NET_ADMIN) | PRIV_CAP(CAP_SYS_ADMIN))
 
 /* One thread's capability sets, as bit masks of CAP_* numbers. */
 struct thread_privileges {
@@ -73,13 +74,18 @@ struct privilege_plan {
  * the same in every thread. */
 void privileges_dataplane_plan(bool detach_at_exit, struct privilege_plan *plan);
 
-/* The control plane once its HTTP port is bound: see the table above. With
- * as_user, it becomes uid/gid and hands the dataplane's starting set down as
- * ambient capabilities; without, it stays root and a root child gets them
- * from the bounding set. */
-void privileges_control_plan(bool as_user, uid_t uid, gid_t gid, struct privilege_plan *plan);
+/* serve's launcher (control/launcher.h), one thread: see the table above.
+ * With as_user, it becomes uid/gid and hands the dataplane's starting set
+ * down as ambient capabilities; without, it stays root and a root child gets
+ * them from the bounding set. */
+void privileges_launcher_plan(bool as_user, uid_t uid, gid_t gid, struct privilege_plan *plan);
 
-/* Apply plan to every thread of the process and check that each has it.
+/* serve once its HTTP port is bound and its launcher runs: nothing in any
+ * thread, bounding set empty, no_new_privs; with change_id it becomes uid/gid. */
+void privileges_control_plan(bool change_id, uid_t uid, gid_t gid, struct privilege_plan *plan);
+
+/* Apply plan to every thread of the process and check that each has it;
+ * the process is made non-dumpable (see privileges.c).
  * When the calling thread cannot narrow the bounding set (no CAP_SETPCAP),
  * the bounding set is left as it is and not checked. Returns 0, or -1 with
  * err saying what failed (the process may then hold less than planned, never

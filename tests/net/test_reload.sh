@@ -2,6 +2,8 @@
 # Reloading the image cache (control socket and SIGHUP) is atomic: a transfer in
 # flight finishes with the bytes it started with, new requests get the new
 # files, and a reload that fails (budget exceeded) keeps the running version.
+# A dataplane restarted after a reload gets the reloaded TFTP limits but the
+# first one's pinned settings (the dataplane: section; control/launcher.h).
 source "$(dirname "$0")/lib.sh"
 require_root
 net_setup || { echo "# topology set-up failed"; finish; }
@@ -51,4 +53,33 @@ in_cli curl -s --max-time 30 -o "$WORK/after-fail" "tftp://$SRV_IP/kernel"
 expect_eq "the previous version is still served" "$v3" "$(sha "$WORK/after-fail")"
 expect_eq "the over-budget file is not served" "ERROR 1 file not found" \
 	"$(in_cli $PROBE first-reply "$SRV_IP" huge.img)"
+
+# ---- a restart after a reload: new limits, the first dataplane's pinned settings ----
+check "serve stops" stop_stampede
+printf 'tftp:\n  max_sessions: 100\ndataplane:\n  pmd: af_xdp\n' >"$WORK/pins.yaml"
+start_stampede --config "$WORK/pins.yaml" || { echo "not ok - stampede starts with a configuration"; FAILED=1; finish; }
+check "the first dataplane serves 100 sessions with af_xdp" \
+	grep -q 'af_xdp with XDP steering, .* 100 sessions' "$WORK/stampede.log"
+printf 'tftp:\n  max_sessions: 200\ndataplane:\n  pmd: af_packet\n' >"$WORK/pins.yaml"
+kill -HUP "$SERVER_PID"
+for _ in $(seq 1 50); do grep -q 'configuration reloaded' "$WORK/stampede.log" && break; sleep 0.1; done
+check "the reload says the dataplane section waits for serve's restart" \
+	grep -q 'the dataplane section changes only when stampede restarts (.*pmd af_packet.* where the first dataplane started with .*pmd af_xdp' \
+	"$WORK/stampede.log"
+check "and that the session limit waits for the dataplane's" \
+	grep -q 'session limits take effect when the dataplane restarts' "$WORK/stampede.log"
+first=$(pgrep -P "$SERVER_PID" -f stampede-dataplane | head -1)
+kill -KILL "$first"
+restarted=""
+for _ in $(seq 1 100); do
+	restarted=$(pgrep -P "$SERVER_PID" -f stampede-dataplane | head -1)
+	[ -n "$restarted" ] && [ "$restarted" != "$first" ] && [ "$(counter dhcp_policy_loaded 2>/dev/null)" = 1 ] && break
+	sleep 0.1
+done
+check "the dataplane is restarted after kill -9 (pid '$restarted', was $first)" test -n "$restarted"
+check "the restarted one has the reloaded limit and the first one's PMD" \
+	grep -q 'af_xdp with XDP steering, .* 200 sessions' "$WORK/stampede.log"
+check "nothing was refused by the launcher" bash -c '! grep -q "launcher: refused" "$1"' _ "$WORK/stampede.log"
+in_cli curl -s --max-time 30 -o "$WORK/after-restart" "tftp://$SRV_IP/kernel"
+expect_eq "and serves" "$v3" "$(sha "$WORK/after-restart")"
 finish

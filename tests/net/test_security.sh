@@ -17,11 +17,14 @@
 #      test_proxydhcp.sh (every mode, relays, policies, beside a real site
 #      server), tests/unit/test_proxy_dhcp.c (random corruption never yields one).
 #   5. Privileges: a dataplane under serve keeps no capability at all, with
-#      no_new_privs, in every thread (serve detaches its XDP program after it
-#      exits); alone it keeps CAP_NET_ADMIN to do that itself. serve keeps what
-#      supervising needs in its main thread and nothing in its HTTP threads;
-#      with `user:` both run as that user, and serving, a hot reload and a
-#      kill -9 of the dataplane (restarted by serve) still work.
+#      no_new_privs, in every thread (serve's launcher detaches its XDP program
+#      after it exits); alone it keeps CAP_NET_ADMIN to do that itself. serve
+#      keeps nothing in any thread; its launcher, one thread, keeps what
+#      starting a dataplane needs; none of the three can be traced or read by
+#      a process of its uid without capabilities. With `user:` all run as
+#      that user, and serving, a hot reload and a kill -9 of the dataplane
+#      (restarted through the launcher) still work.
+#      Also: tests/unit/test_launcher.c (what the launcher refuses to start).
 #      Also: tests/unit/test_privileges.c.
 #
 # The canary is a file beside the roots with a random string: no reply may
@@ -40,7 +43,7 @@ BIOS_VC=PXEClient:Arch:00000:UNDI:002001
 # Capability masks as /proc shows them (linux/capability.h: setpcap 8,
 # net_admin 12, net_raw 13, ipc_lock 14, sys_admin 21).
 NET_ADMIN=0000000000001000
-SUPERVISOR=0000000000201000   # net_admin, sys_admin
+LAUNCHER=0000000000201000     # net_admin, sys_admin
 DP_START=0000000000207100     # setpcap, net_admin, net_raw, ipc_lock, sys_admin
 NONE=0000000000000000
 
@@ -99,15 +102,40 @@ expect_dataplane_threads() {
 	expect_eq "$1: every dataplane thread: uid $3, permitted = effective = bounding = $([ "$kept" = "$NONE" ] && echo nothing || echo net_admin), no_new_privs" \
 		"$3 $NONE $kept $kept $kept $NONE 1" "$(sort -u <<<"$states" | tr '\n' '|' | sed 's/|$//')"
 }
-# expect_serve_threads WHAT UID INHERITABLE_AND_AMBIENT: the main thread supervises, the others hold nothing.
+# expect_serve_threads WHAT UID: serve holds nothing in any thread, bounding set empty.
 expect_serve_threads() {
 	local states
 	states=$(thread_states "$SERVER_PID")
-	expect_eq "$1: serve's main thread: uid $2, effective net_admin+sys_admin, permitted and bounding the dataplane's start set, no_new_privs" \
-		"$2 $3 $DP_START $SUPERVISOR $DP_START $3 1" "$(head -1 <<<"$states")"
-	expect_ge "$1: serve has HTTP threads" 1 "$(tail -n +2 <<<"$states" | grep -c .)"
-	expect_eq "$1: every other thread of serve (HTTP): uid $2, no capabilities, no_new_privs" \
-		"$2 $NONE $NONE $NONE $DP_START $NONE 1" "$(tail -n +2 <<<"$states" | sort -u | tr '\n' '|' | sed 's/|$//')"
+	expect_ge "$1: serve has its main thread and HTTP threads" 2 "$(grep -c . <<<"$states")"
+	expect_eq "$1: every thread of serve: uid $2, no capability, bounding set empty, no_new_privs" \
+		"$2 $NONE $NONE $NONE $NONE $NONE 1" "$(sort -u <<<"$states" | tr '\n' '|' | sed 's/|$//')"
+}
+launcher_pid() { pgrep -P "$SERVER_PID" -x stampede-launch | head -1; }
+# expect_launcher WHAT UID INHERITABLE_AND_AMBIENT: one thread, effective
+# net_admin+sys_admin, permitted and bounding the dataplane's start set.
+expect_launcher() {
+	local pid states
+	pid=$(launcher_pid)
+	states=$(thread_states "$pid")
+	expect_eq "$1: serve's launcher (pid '$pid'): one thread, uid $2, effective net_admin+sys_admin, permitted and bounding the dataplane's start set, no_new_privs" \
+		"$2 $3 $DP_START $LAUNCHER $DP_START $3 1" "$states"
+}
+# out_of_reach WHAT UID GID: a process of that uid without any capability (what
+# a subverted serve or dataplane is) can read nothing of the launcher's, the
+# dataplane's or serve's /proc (memory, descriptors, environment): none is dumpable.
+out_of_reach() {
+	local pid name
+	for name in launcher dataplane serve; do
+		case $name in
+		launcher) pid=$(launcher_pid) ;;
+		dataplane) pid=$(dataplane_pid) ;;
+		serve) pid=$SERVER_PID ;;
+		esac
+		check "$1: a process of uid $2 without capabilities cannot read the $name's descriptors or environment" \
+			bash -c '! setpriv --reuid="$1" --regid="$2" --clear-groups --inh-caps=-all --ambient-caps=-all \
+				--bounding-set=-all --no-new-privs sh -c "readlink /proc/$3/fd/0 || cat /proc/$3/environ" >/dev/null 2>&1 &&
+				test -d /proc/$3' _ "$2" "$3" "$pid"
+	done
 }
 no_xdp() { ! in_srv ip -d link show "$SRV_IF" | grep -qE '(^| )(xdp|xdpgeneric|xdpdrv)( |$)|prog/xdp'; }
 
@@ -117,10 +145,13 @@ check "the dataplane has a policy" wait_policy
 # ---- 5a. privileges, serve started as root without user: ------------------------------------
 dp=$(dataplane_pid)
 expect_dataplane_threads "as root" "$dp" 0
-expect_serve_threads "as root" 0 "$NONE"
+expect_serve_threads "as root" 0
+expect_launcher "as root" 0 "$NONE"
+out_of_reach "as root" 0 0
 check "the dataplane says what it kept" grep -q "stampede-dataplane: privileges: kept none in its" "$WORK/stampede.log"
-check "serve says what it kept" grep -q "privileges: uid 0; the supervising thread keeps net_admin,sys_admin effective" \
-	"$WORK/stampede.log"
+check "serve says what it kept" grep -q "privileges: uid 0; serve keeps no capability in its" "$WORK/stampede.log"
+check "the launcher says what it kept" \
+	grep -q "privileges: the launcher (pid $(launcher_pid), uid 0) keeps net_admin,sys_admin effective" "$WORK/stampede.log"
 # A hot reload that needs more memory than the start took (new hugepages,
 # found without /proc/self/pagemap: --iova-mode=va), read without privileges.
 make_file grown.bin 4000000
@@ -313,8 +344,10 @@ done
 check "serve runs as nobody" wait_policy
 first=$(dataplane_pid)
 expect_dataplane_threads "as nobody" "$first" "$NOBODY_UID"
-expect_serve_threads "as nobody" "$NOBODY_UID" "$DP_START"
-check "serve says it became nobody" grep -q "privileges: uid $NOBODY_UID (nobody); the supervising thread keeps" "$WORK/stampede.log"
+expect_serve_threads "as nobody" "$NOBODY_UID"
+expect_launcher "as nobody" "$NOBODY_UID" "$DP_START"
+out_of_reach "as nobody" "$NOBODY_UID" "$(id -g nobody)"
+check "serve says it became nobody" grep -q "privileges: uid $NOBODY_UID (nobody); serve keeps no capability" "$WORK/stampede.log"
 expect_eq "the dataplane's socket belongs to nobody" nobody "$(stat -c %U "$CTL")"
 expect_eq "the host's /run/stampede is left as it was" "$host_run_owner" "$(stat -c %U /run/stampede)"
 expect_eq "TFTP as nobody: a file" "DATA 3000 $boot_sha" "$(rrq boot.bin)"
@@ -345,7 +378,8 @@ done
 check "kill -9: serve restarted the dataplane (pid '$second', was $first)" test -n "$second"
 check "serve removed the dead dataplane's XDP program" grep -q "removed the XDP program the dataplane left" "$WORK/stampede.log"
 expect_dataplane_threads "restarted" "$second" "$NOBODY_UID"
-expect_serve_threads "after the restart" "$NOBODY_UID" "$DP_START"
+expect_serve_threads "after the restart" "$NOBODY_UID"
+expect_launcher "after the restart" "$NOBODY_UID" "$DP_START"
 expect_eq "TFTP after the restart" "DATA 5000 $(sha "$ROOT/new.bin")" "$(rrq new.bin)"
 expect_eq "HTTP after the restart" "200 3000" "$(http /boot.bin)"
 serve_pid=$SERVER_PID

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What each process keeps (dataplane/privileges.c, control/service_user.c):
+ * dataplane, launcher and serve:
  * the plans, the /proc status parser, the names printed in the logs, and the
  * drop itself in a process of several threads, every one of which must end
  * with the plan (Criterion runs each test in a process of its own, so a test
@@ -94,7 +95,7 @@ Test(privileges_names, as_the_logs_print_them)
 
 	cr_expect(eq(str, (char *)privileges_names(0, buf, sizeof(buf)), "none"));
 	cr_expect(eq(str, (char *)privileges_names(PRIV_DATAPLANE_SERVE, buf, sizeof(buf)), "net_admin"));
-	cr_expect(eq(str, (char *)privileges_names(PRIV_SUPERVISOR, buf, sizeof(buf)), "net_admin,sys_admin"));
+	cr_expect(eq(str, (char *)privileges_names(PRIV_LAUNCHER, buf, sizeof(buf)), "net_admin,sys_admin"));
 	cr_expect(eq(str, (char *)privileges_names(PRIV_DATAPLANE_START, buf, sizeof(buf)),
 		     "setpcap,net_admin,net_raw,ipc_lock,sys_admin"));
 	cr_expect(eq(str, (char *)privileges_names(PRIV_DATAPLANE_START, buf, 12), "setpcap,net"), "truncated");
@@ -118,28 +119,41 @@ Test(privileges_plan, a_serving_dataplane_keeps_net_admin_only_for_af_xdp)
 	cr_expect(eq(u64, p.self.permitted | p.self.effective | p.self.bounding, 0), "af_packet, pcap: nothing");
 }
 
-Test(privileges_plan, the_control_plane_supervises_from_its_main_thread_only)
+Test(privileges_plan, the_launcher_keeps_the_starting_set_for_its_children)
 {
 	struct privilege_plan p;
 
-	privileges_control_plan(false, 0, 0, &p);
-	cr_expect(eq(u64, p.self.effective, PRIV_SUPERVISOR));
+	privileges_launcher_plan(false, 0, 0, &p);
+	cr_expect(eq(u64, p.self.effective, PRIV_LAUNCHER), "to remove a dead dataplane's program");
 	cr_expect(eq(u64, p.self.permitted, PRIV_DATAPLANE_START), "what a dataplane it starts may get");
 	cr_expect(eq(u64, p.self.bounding, PRIV_DATAPLANE_START));
 	cr_expect(eq(u64, p.self.inheritable | p.self.ambient, 0), "as root a child gets them from the bounding set");
-	cr_expect(eq(u64, p.others.effective | p.others.permitted | p.others.inheritable | p.others.ambient, 0),
-		  "HTTP threads keep nothing");
-	cr_expect(p.self.no_new_privs && p.others.no_new_privs);
+	cr_expect(p.self.no_new_privs);
+	cr_expect(privileges_equal(&p.self, &p.others, true), "one thread, planned alike if there were more");
 	cr_expect(not(p.change_id));
 
-	privileges_control_plan(true, 65534, 65534, &p);
+	privileges_launcher_plan(true, 65534, 65534, &p);
 	cr_expect(p.change_id);
 	cr_expect(eq(u32, (unsigned)p.uid, 65534));
 	cr_expect(eq(u64, p.self.inheritable, PRIV_DATAPLANE_START));
 	cr_expect(eq(u64, p.self.ambient, PRIV_DATAPLANE_START), "a user's child gets them as ambient");
-	cr_expect(eq(u64, p.others.permitted | p.others.ambient, 0));
-	cr_expect(eq(u64, PRIV_SUPERVISOR & ~PRIV_DATAPLANE_START, 0), "effective within permitted");
+	cr_expect(eq(u64, PRIV_LAUNCHER & ~PRIV_DATAPLANE_START, 0), "effective within permitted");
 	cr_expect(eq(u64, PRIV_DATAPLANE_SERVE & ~PRIV_DATAPLANE_START, 0));
+}
+
+Test(privileges_plan, serve_keeps_nothing_in_any_thread)
+{
+	struct privilege_plan p;
+	const struct thread_privileges none = { .no_new_privs = true };
+
+	privileges_control_plan(false, 0, 0, &p);
+	cr_expect(privileges_equal(&none, &p.self, true), "main thread: nothing, bounding set empty");
+	cr_expect(privileges_equal(&none, &p.others, true), "HTTP threads: nothing");
+	cr_expect(not(p.change_id));
+	privileges_control_plan(true, 65534, 65534, &p);
+	cr_expect(p.change_id);
+	cr_expect(eq(u32, (unsigned)p.uid, 65534));
+	cr_expect(privileges_equal(&none, &p.self, true), "as a user too: no ambient set to hand down");
 }
 
 /* ---- the drop, in a process of several threads ----------------------------------------------------- */
@@ -322,10 +336,12 @@ static void the_control_plane_becomes_its_user(void)
 	CHILD_CHECK(getuid() == nobody->pw_uid && geteuid() == nobody->pw_uid, "uid %u", (unsigned)getuid());
 	CHILD_CHECK(getgid() == nobody->pw_gid && getegid() == nobody->pw_gid, "gid %u", (unsigned)getgid());
 	CHILD_CHECK(getgroups(0, NULL) == 1, "%d supplementary groups", getgroups(0, NULL));
+	CHILD_CHECK(prctl(PR_GET_DUMPABLE) == 0, "not dumpable: a process of the same user cannot trace it");
 	privileges_read_thread(0, &got);
-	CHILD_CHECK(privileges_equal(&plan.self, &got, true), "main thread: effective %#llx ambient %#llx",
-		    (unsigned long long)got.effective, (unsigned long long)got.ambient);
-	CHILD_CHECK(got.ambient == PRIV_DATAPLANE_START, "ambient %#llx", (unsigned long long)got.ambient);
+	CHILD_CHECK(privileges_equal(&plan.self, &got, true), "main thread: permitted %#llx bounding %#llx",
+		    (unsigned long long)got.permitted, (unsigned long long)got.bounding);
+	CHILD_CHECK(got.permitted == 0 && got.bounding == 0 && got.no_new_privs, "permitted %#llx",
+		    (unsigned long long)got.permitted);
 	for (size_t i = 0; i < WORKERS; i++) {
 		privileges_read_thread(worker_tids[i], &got);
 		CHILD_CHECK(privileges_equal(&plan.others, &got, true), "thread %zu: permitted %#llx", i,
@@ -339,6 +355,51 @@ Test(privileges_apply, the_control_plane_becomes_its_user)
 	if (geteuid() != 0 || !getpwnam("nobody") || !have_setpcap())
 		cr_skip_test("becoming another user takes root");
 	in_child(the_control_plane_becomes_its_user);
+}
+
+/* The launcher, one thread, becomes the user and keeps the starting set as
+ * ambient capabilities: a program it runs gets exactly them. */
+static void the_launcher_becomes_its_user_and_hands_down_the_starting_set(void)
+{
+	struct passwd *nobody = getpwnam("nobody");
+	const struct service_user u = { .name = "nobody", .uid = nobody->pw_uid, .gid = nobody->pw_gid };
+	struct thread_privileges got;
+	char msg[512] = "", status[4096] = "";
+	int pipefd[2];
+	pid_t pid;
+	ssize_t n;
+
+	CHILD_CHECK(service_user_drop_launcher(&u, msg, sizeof(msg)) == 0, "drop: %s", msg);
+	CHILD_CHECK(strstr(msg, "keeps net_admin,sys_admin effective and setpcap,net_admin,net_raw,ipc_lock,sys_admin "
+				"permitted (and ambient") != NULL, "%s", msg);
+	privileges_read_thread(0, &got);
+	CHILD_CHECK(getuid() == nobody->pw_uid, "uid %u", (unsigned)getuid());
+	CHILD_CHECK(got.ambient == PRIV_DATAPLANE_START && got.effective == PRIV_LAUNCHER, "ambient %#llx",
+		    (unsigned long long)got.ambient);
+	/* What a program it runs holds: cat of its own status. */
+	if (pipe(pipefd) < 0 || (pid = fork()) < 0) {
+		CHILD_CHECK(0, "pipe/fork");
+		return;
+	}
+	if (pid == 0) {
+		dup2(pipefd[1], STDOUT_FILENO);
+		execl("/bin/cat", "cat", "/proc/self/status", (char *)NULL);
+		_exit(127);
+	}
+	close(pipefd[1]);
+	n = read(pipefd[0], status, sizeof(status) - 1);
+	waitpid(pid, NULL, 0);
+	CHILD_CHECK(n > 0 && privileges_parse_status(status, &got) == 0, "the child's status");
+	CHILD_CHECK(got.permitted == PRIV_DATAPLANE_START && got.effective == PRIV_DATAPLANE_START,
+		    "the program it ran: permitted %#llx effective %#llx", (unsigned long long)got.permitted,
+		    (unsigned long long)got.effective);
+}
+
+Test(privileges_apply, the_launcher_becomes_its_user_and_hands_down_the_starting_set)
+{
+	if (geteuid() != 0 || !getpwnam("nobody") || !have_setpcap())
+		cr_skip_test("becoming another user takes root");
+	in_child(the_launcher_becomes_its_user_and_hands_down_the_starting_set);
 }
 
 /* ---- the user serve becomes -------------------------------------------------------------------------- */
@@ -365,6 +426,6 @@ Test(service_user, another_user_needs_a_root_start)
 
 	if (geteuid() == 0)
 		cr_skip_test("runs as root");
-	cr_expect(eq(int, service_user_drop(&u, "eth0", "/run/stampede/eth0.sock", msg, sizeof(msg)), -1));
+	cr_expect(eq(int, service_user_prepare(&u, "eth0", msg, sizeof(msg)), -1));
 	cr_expect(strstr(msg, "serve must start as root to become another user") != NULL, "%s", msg);
 }
