@@ -164,8 +164,20 @@ static struct config *load_config_errors(const char *path, const struct override
 		}
 		c->http.port = (unsigned)port;
 	}
-	if (o->addr)
+	if (o->addr) {
+		struct in_addr a;
+
+		/* As address: in the file (config.c): every DHCP reply names it. */
+		if (inet_pton(AF_INET, o->addr, &a) != 1 || a.s_addr == INADDR_ANY || a.s_addr == INADDR_BROADCAST) {
+			snprintf(errors->msg[errors->n++], sizeof(errors->msg[0]),
+				 "--addr %.64s: expected the server's IPv4 address (not 0.0.0.0 or 255.255.255.255: DHCP "
+				 "replies name it as the boot server)",
+				 o->addr);
+			config_free(c);
+			return NULL;
+		}
 		c->address = o->addr;
+	}
 	if (o->user)
 		c->user = (typeof(c->user)){ .name = o->user }; /* no line: errors name --user */
 	if (!o->no_host) {

@@ -216,4 +216,14 @@ check "serve --config BAD: no control socket was created" test ! -e "$CTL"
 expect_eq "serve --config BAD: the interface is untouched (no XDP program, same state)" "$link_before" "$(in_srv ip -d link show "$SRV_IF")"
 expect_eq "serve --config BAD: the interface's addresses are untouched" "$addr_before" "$(in_srv ip -o addr show "$SRV_IF")"
 check "serve --config BAD: nothing listens on the HTTP port" bash -c '! ip netns exec "$1" ss -Hltn "sport = :8080" | grep -q .' _ "$SRV_NS"
+
+# ---- serve --addr that cannot be the boot server's ----------------------------------------
+for bad in 0.0.0.0 255.255.255.255 10.201.0 not-an-address; do
+	in_srv timeout 20 "$STAMPEDE" serve --iface "$SRV_IF" --tftp-root "$ROOT" --addr "$bad" --stats-socket "$CTL" \
+		>"$WORK/addr.out" 2>&1
+	rc=$?
+	check "serve --addr $bad: refused (exit $rc)" test "$rc" -ne 0 -a "$rc" -ne 124
+	check "serve --addr $bad: says why" grep -q -- "--addr $bad: expected the server's IPv4 address" "$WORK/addr.out"
+	expect_eq "serve --addr $bad: the interface is untouched" "$link_before" "$(in_srv ip -d link show "$SRV_IF")"
+done
 finish
