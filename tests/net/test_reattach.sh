@@ -6,7 +6,8 @@
 # that very dataplane (same PID, no gap), re-sends the policy, receives its
 # events, and supervises it: killed, it is restarted as a child of the new
 # control plane. A control plane with other settings replaces it instead. A
-# second control plane cannot attach to a dataplane that has one.
+# second control plane cannot attach to a dataplane that has one. When serve's
+# launcher dies, serve exits and leaves its dataplane to the next serve.
 source "$(dirname "$0")/lib.sh"
 require_root
 net_setup || { echo "# topology set-up failed"; finish; }
@@ -131,6 +132,25 @@ check "the old dataplane is stopped" gone "$third"
 check "its own dataplane runs (pid '$fourth')" test -n "$fourth" -a "$fourth" != "$third"
 check "with the new settings" grep -q -- "--max-sessions 77" <(tr '\0' ' ' <"/proc/$fourth/cmdline" 2>/dev/null)
 check "DHCP is answered" offer_from_server 52:54:00:aa:00:04
+
+# ---- its launcher dies: serve can no longer start a dataplane, and hands over ----------
+third_serve=$SERVER_PID
+launcher=$(pgrep -P "$third_serve" -x stampede-launch | head -1)
+check "serve has a launcher (pid '$launcher')" test -n "$launcher"
+kill -KILL "$launcher"
+timeout 5 tail --pid="$third_serve" -f /dev/null
+wait "$third_serve"
+expect_eq "serve exits 1 once its launcher is gone" 1 "$?"
+SERVER_PID=""
+EXTRA_PIDS+=("$fourth")
+check "it says why" grep -q "the launcher (pid $launcher) is gone" "$WORK/third.log"
+check "its dataplane keeps serving" alive "$fourth"
+check "DHCP is answered" offer_from_server 52:54:00:aa:00:05
+policies_before=$(counter policies_applied)
+serve_again "$WORK/fourth.log" --max-sessions 77
+check "a new serve re-attaches to it" wait_log "$WORK/fourth.log" "re-attached to the dataplane already serving" 20
+check "to the very same dataplane (pid $fourth)" grep -q "(pid $fourth)" "$WORK/fourth.log"
+check "the policy is sent again" wait_counter policies_applied $((policies_before + 1)) 10
 
 stop_stampede
 expect_eq "serve exits 0 on SIGTERM" 0 "$?"
