@@ -58,6 +58,7 @@
 #include "xdp_maps.h"
 
 #define BURST_SIZE        32
+#define BEHIND_AFTER_FULL_BURSTS 2
 /* Transmit buffers are taken from the pool this many at a time: one window of
  * the default windowsize (64) costs one bulk get instead of 64 single ones. */
 #define TX_STASH_SIZE     64
@@ -105,6 +106,7 @@ struct worker {
 	struct rte_eth_dev_tx_buffer *tx_buffer;
 	struct rte_ring *inbox; /* NULL with one lcore */
 	uint16_t ip_id;
+	unsigned full_bursts; /* receive bursts in a row that came back full: the queue is behind */
 	struct dp_counters counters;
 	struct proxy_dhcp_counters dhcp;
 	uint64_t events_lost; /* the ring was full */
@@ -390,7 +392,13 @@ static uint16_t poll_queue(struct worker *w, uint64_t now)
 {
 	struct rte_mbuf *burst[BURST_SIZE];
 	uint16_t n = rte_eth_rx_burst(w->dp->port_id, w->queue, burst, BURST_SIZE);
+	unsigned full = n == BURST_SIZE ? w->full_bursts + 1 : 0;
 
+	/* Behind after two full bursts in a row (64 datagrams waited at least):
+	 * the TFTP server sheds the requests a flood sends (tftp_server.h). */
+	if ((full >= BEHIND_AFTER_FULL_BURSTS) != (w->full_bursts >= BEHIND_AFTER_FULL_BURSTS))
+		tftp_server_set_behind(w->tftp, full >= BEHIND_AFTER_FULL_BURSTS);
+	w->full_bursts = full;
 	for (uint16_t i = 0; i < n; i++) {
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(burst[i + 1], void *));

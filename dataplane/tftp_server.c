@@ -75,6 +75,7 @@ struct tftp_server {
 	uint64_t rng; /* xorshift64 state for port choice; 0 = ports in order */
 	uint32_t unacked_head, unacked_tail; /* oldest and newest session not acknowledged yet */
 	struct session_journal *journal;     /* NULL: transfers do not survive a restart */
+	bool behind;                         /* tftp_server_set_behind() */
 	/* The journal's clock (system-wide seconds) minus ours (now_us), taken when
 	 * a transfer starts or resumes, so that an ACK reads no clock. */
 	int64_t journal_offset_us;
@@ -247,6 +248,17 @@ void tftp_server_set_cache(struct tftp_server *s, struct cache *cache)
 void tftp_server_set_journal(struct tftp_server *s, struct session_journal *journal)
 {
 	s->journal = journal;
+}
+
+void tftp_server_set_behind(struct tftp_server *s, bool behind)
+{
+	s->behind = behind;
+}
+
+/* A new transfer would take the place of one not acknowledged yet. */
+static bool table_full(const struct tftp_server *s)
+{
+	return s->n_active >= s->cfg.max_sessions || s->free_count == 0;
 }
 
 bool tftp_server_owns_port(const struct tftp_server *s, uint16_t port)
@@ -675,6 +687,10 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 	int r;
 
 	s->counters.requests++;
+	if (s->behind && table_full(s) && s->unacked_head != NO_SESSION) {
+		s->counters.shed_overloaded++;
+		return;
+	}
 	r = tftp_parse_request(payload, len, &req, &why);
 	if (r == -E2BIG) {
 		s->counters.refused_options++;
@@ -750,7 +766,7 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 		send_error(s, from, 69, TFTP_ERR_UNDEFINED, "server busy: too many transfers from this address");
 		return;
 	}
-	if (s->n_active >= s->cfg.max_sessions || s->free_count == 0) {
+	if (table_full(s)) {
 		struct session *oldest;
 
 		if (s->unacked_head == NO_SESSION) {
@@ -758,11 +774,13 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 			send_error(s, from, 69, TFTP_ERR_UNDEFINED, "server busy: too many transfers, retry later");
 			return;
 		}
+		/* Without a word to its peer: one that never answered is most
+		 * likely forged, and an error would only reflect the flood onto
+		 * its victim. A real client learns it from the error 5 its late
+		 * ACK gets. */
 		oldest = &s->sessions[s->unacked_head];
 		s->counters.evicted_unacknowledged++;
 		notify(s, oldest, TFTP_EVENT_TIMED_OUT, 0);
-		send_error(s, &oldest->peer, oldest->port, TFTP_ERR_UNDEFINED,
-			   "server busy: this transfer never started and its place went to another");
 		end_session(s, oldest);
 	}
 	client = client_find(s, from->ip, true);

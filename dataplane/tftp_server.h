@@ -115,6 +115,7 @@ struct tftp_config {
 	X(refused_options, "requests with options refused (error 8)")                       \
 	X(refused_busy, "requests refused by the session limits")                           \
 	X(evicted_unacknowledged, "transfers never acknowledged, dropped for a new request on a full table") \
+	X(shed_overloaded, "requests dropped unanswered on a full table while the dataplane was behind (its clients retry)") \
 	X(transfers_resumed, "transfers a crashed dataplane left, carried on from the journal")         \
 	X(resumes_refused, "journaled transfers not carried on (file changed, limits, options)")        \
 	X(refused_no_memory, "netascii requests refused for lack of cache budget (error 3)")\
@@ -157,6 +158,17 @@ void tftp_server_set_journal(struct tftp_server *server, struct session_journal 
 
 /* New requests are served from this cache version; running transfers keep theirs. */
 void tftp_server_set_cache(struct tftp_server *server, struct cache *cache);
+
+/*
+ * Whether the caller is behind its receive queue (it found it full, burst
+ * after burst). A new request then drops unanswered, without being parsed,
+ * when it could only be served by evicting a transfer nobody acknowledged
+ * yet: in a flood of requests, answering each one costs the time that lets
+ * the queue grow, and a real client's ACK, queued behind them, would come
+ * too late to keep its transfer's place. Shed, the queue drains, ACKs arrive
+ * in time, and a real client whose request was shed retries it.
+ */
+void tftp_server_set_behind(struct tftp_server *server, bool behind);
 
 bool tftp_server_owns_port(const struct tftp_server *server, uint16_t port);
 void tftp_server_input(struct tftp_server *server, const struct net_endpoint *from, uint16_t dst_port,
