@@ -5,7 +5,7 @@
  *
  *   flood --iface IF --dst-mac MAC --dst-ip A --duration S
  *         [--sources N] [--src-net 10.201.128.0] [--kinds discover,request,rrq,junk]
- *         [--file NAME] [--batch N]
+ *         [--file NAME] [--batch N] [--rate FRAMES_PER_S]
  *
  * Every frame comes from one of N forged sources: MAC 02:f1:XX:XX:XX:XX and
  * address src-net + 1 + i (the DISCOVERs from 0.0.0.0, as firmware sends them).
@@ -13,13 +13,20 @@
  *   discover  a PXE firmware DISCOVER, broadcast (bench/pxe_client.c builds it)
  *   request   a boot-server REQUEST to A:4011
  *   rrq       a TFTP read request for --file (default undionly.kpxe) with
- *             blksize, tsize and windowsize, to A:69, from a random port:
- *             each one a session the server opens and nobody acknowledges
+ *             blksize, tsize and windowsize, to A:69, from a port that moves
+ *             on at every pass over the frames: each one a new transfer the
+ *             server opens and nobody acknowledges, never a retransmission
+ *             of an earlier request (which the server answers from the
+ *             transfer that request opened)
  *   junk      random bytes (0 to 300) to 67, 69 or 4011, a quarter of them
  *             with a wrong UDP checksum
  * The frames are built once (4096 of them, checksums complete) and sent over
  * and over through an AF_PACKET socket with PACKET_QDISC_BYPASS, --batch
  * (64) at a time with sendmmsg: no work per frame but the kernel's.
+ * --rate caps the frames sent a second (default: as fast as it can), for a
+ * server slower than this machine's sender (a sanitizer build). It stops
+ * after --duration, or earlier on SIGINT or SIGTERM (a test ends it once its
+ * clients are done).
  * Output: one JSON line: frames sent, seconds, frames/s.
  */
 #include <arpa/inet.h>
@@ -29,6 +36,7 @@
 #include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -43,6 +51,8 @@
 #include "pxe_client.h"
 
 #define FRAMES    4096
+#define UDP_SPORT 34 /* offsets in an Ethernet + IPv4 (no options) + UDP frame */
+#define UDP_SUM   40
 #define FRAME_MAX 1514
 #define MAX_BATCH 256
 #define MAX_KINDS 8
@@ -70,7 +80,8 @@ static uint64_t next_random(struct flood *f)
 static void usage(void)
 {
 	fprintf(stderr, "usage: flood --iface IF --dst-mac MAC --dst-ip A --duration S [--sources N]\n"
-			"             [--src-net A] [--kinds discover,request,rrq,junk] [--file NAME] [--batch N]\n");
+			"             [--src-net A] [--kinds discover,request,rrq,junk] [--file NAME] [--batch N]\n"
+			"             [--rate FRAMES_PER_S]\n");
 	exit(2);
 }
 
@@ -160,6 +171,40 @@ static size_t build(struct flood *f, uint8_t *frame, enum kind kind, uint32_t i)
 	return len;
 }
 
+/* RFC 1624: the checksum after a 16-bit field went from old to new. */
+static uint16_t sum_update(uint16_t sum, uint16_t old, uint16_t new)
+{
+	uint32_t s = (uint16_t)~sum + (uint16_t)~old + new;
+
+	s = (s & 0xffff) + (s >> 16);
+	s = (s & 0xffff) + (s >> 16);
+	return (uint16_t)~s;
+}
+
+/* The next source port of a read request (1024-65023), its checksum kept. */
+static void next_rrq_port(uint8_t *frame)
+{
+	uint16_t port = (uint16_t)(frame[UDP_SPORT] << 8 | frame[UDP_SPORT + 1]);
+	uint16_t moved = port >= 65023 ? 1024 : (uint16_t)(port + 1);
+	uint16_t sum = (uint16_t)(frame[UDP_SUM] << 8 | frame[UDP_SUM + 1]);
+
+	sum = sum_update(sum, port, moved);
+	if (sum == 0)
+		sum = 0xffff; /* RFC 768: 0 means no checksum */
+	frame[UDP_SPORT] = (uint8_t)(moved >> 8);
+	frame[UDP_SPORT + 1] = (uint8_t)moved;
+	frame[UDP_SUM] = (uint8_t)(sum >> 8);
+	frame[UDP_SUM + 1] = (uint8_t)sum;
+}
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
 static bool parse_mac(const char *s, uint8_t mac[6])
 {
 	unsigned v[6];
@@ -181,7 +226,8 @@ int main(int argc, char **argv)
 		{ "dst-ip", required_argument, NULL, 'd' },  { "duration", required_argument, NULL, 't' },
 		{ "sources", required_argument, NULL, 's' }, { "src-net", required_argument, NULL, 'n' },
 		{ "kinds", required_argument, NULL, 'k' },   { "file", required_argument, NULL, 'f' },
-		{ "batch", required_argument, NULL, 'b' },   { NULL, 0, NULL, 0 },
+		{ "batch", required_argument, NULL, 'b' },   { "rate", required_argument, NULL, 'r' },
+		{ NULL, 0, NULL, 0 },
 	};
 	static uint8_t frames[FRAMES][FRAME_MAX];
 	static size_t lens[FRAMES];
@@ -190,7 +236,7 @@ int main(int argc, char **argv)
 	static char default_kinds[] = "discover,request,rrq,junk";
 	struct flood f = { .src_net = 0x0ac98000, .sources = 1000, .file = "undionly.kpxe", .rng = 88172645463325252ull };
 	const char *iface = NULL;
-	uint64_t duration_s = 0, batch = 64, v;
+	uint64_t duration_s = 0, batch = 64, rate = 0, v;
 	struct sockaddr_ll ll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP), .sll_halen = 6 };
 	unsigned long long sent = 0, errors = 0;
 	uint64_t start, end;
@@ -209,6 +255,7 @@ int main(int argc, char **argv)
 		case 'k': if (!parse_kinds(&f, optarg)) usage(); break;
 		case 'f': if (!*optarg || strlen(optarg) > 200) usage(); f.file = optarg; break;
 		case 'b': if (!bench_parse_u64(optarg, 1, MAX_BATCH, &batch)) usage(); break;
+		case 'r': if (!bench_parse_u64(optarg, 1, 100000000, &rate)) usage(); break;
 		default: usage();
 		}
 	}
@@ -226,11 +273,17 @@ int main(int argc, char **argv)
 	if (setsockopt(fd, SOL_PACKET, PACKET_QDISC_BYPASS, &one, sizeof(one)) < 0)
 		perror("flood: PACKET_QDISC_BYPASS (continuing)");
 
+	signal(SIGINT, on_stop);
+	signal(SIGTERM, on_stop);
 	start = bench_now_ns();
 	end = start + duration_s * 1000000000ull;
-	for (uint32_t next = 0; bench_now_ns() < end;) {
+	for (uint32_t next = 0; !stop_requested && bench_now_ns() < end;) {
 		int r;
 
+		if (next < batch) /* a new pass: every read request a new transfer */
+			for (uint32_t i = 0; i < FRAMES; i++)
+				if (f.kinds[i % f.n_kinds] == KIND_RRQ)
+					next_rrq_port(frames[i]);
 		for (unsigned b = 0; b < batch; b++, next = (next + 1) % FRAMES) {
 			iov[b] = (struct iovec){ frames[next], lens[next] };
 			msgs[b].msg_hdr = (struct msghdr){ .msg_name = &ll, .msg_namelen = sizeof(ll), .msg_iov = &iov[b],
@@ -241,6 +294,14 @@ int main(int argc, char **argv)
 			sent += (unsigned long long)r;
 		else
 			errors++; /* ENOBUFS when the device queue is full: go on */
+		if (rate) { /* ahead of the schedule: wait for it */
+			uint64_t due = start + sent * 1000000000ull / rate, now = bench_now_ns();
+
+			if (due > now)
+				nanosleep(&(struct timespec){ .tv_sec = (time_t)((due - now) / 1000000000ull),
+							     .tv_nsec = (long)((due - now) % 1000000000ull) },
+					  NULL);
+		}
 	}
 	{
 		double seconds = (double)(bench_now_ns() - start) / 1e9;

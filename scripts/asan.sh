@@ -4,7 +4,7 @@
 #
 #   scripts/asan.sh           the unit suite and the whole net suite
 #   scripts/asan.sh --ci      the same without the net tests of CI_SKIP_NET
-#                             below (what the meson suite `sanitize` runs)
+#                             below, if any (what the meson suite `sanitize` runs)
 #   scripts/asan.sh TEST...   those meson tests only (e.g. test_dhcp malformed)
 #
 # Build directory BUILD/asan (BUILD: $BUILD_DIR, else $STAMPEDE_BUILD_DIR,
@@ -31,12 +31,16 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 src=$(pwd)
 
-# Left out in CI: test_flood holds the server to a capacity under a flood of
-# forged requests (20 real clients all boot while ~0.5 M frames/s arrive);
-# two to three times slower under the sanitizers, the dataplane gives the
-# places of some real clients' unstarted transfers to forged ones (2 of 20,
-# one run in two here). The rest of the suite, test_lossy included, passes.
-CI_SKIP_NET=(flood)
+# Left out in CI: nothing (test_flood was, until its swarm got the real-time
+# priority that stands for clients with CPUs of their own: see
+# tests/net/test_flood.sh).
+CI_SKIP_NET=()
+# test_flood floods at most this fast under the sanitizers: the instrumented
+# dataplane serves two to three times fewer requests, and the property the
+# normal build shows at the sender's full rate (real clients boot through a
+# flood) needs a flood the server can keep up with; the forged requests still
+# fill the session table and are evicted, now with every access checked.
+export FLOOD_RATE=${FLOOD_RATE:-300000}
 
 build=${BUILD_DIR:-${STAMPEDE_BUILD_DIR:-build}}
 mkdir -p "$build" && build=$(cd "$build" && pwd)
@@ -60,7 +64,7 @@ ninja -C "$asan" -j "$(nproc)" >>"$log" 2>&1 ||
 
 if [ "${1:-}" = --ci ]; then
 	mapfile -t nets < <(meson test -C "$asan" --list --suite net 2>/dev/null | sed -n 's#^[^ ]*:net / ##p' |
-		grep -vxF "${CI_SKIP_NET[@]/#/-e}")
+		grep -vxF -e "__none__" "${CI_SKIP_NET[@]/#/-e}")
 fi
 
 rm -rf "$reports"
