@@ -229,7 +229,7 @@ static const char *const tftp_results[] = { "started", "completed", "timed_out",
 /* Every TFTP counter is mapped to a family in dp_families below; this breaks
  * the build when one is added or removed without updating them. */
 #define COUNT_ONE(name, help) +1
-_Static_assert(0 TFTP_COUNTERS(COUNT_ONE) == 31, "TFTP_COUNTERS changed: map the new counter in metrics.c");
+_Static_assert(0 TFTP_COUNTERS(COUNT_ONE) == 32, "TFTP_COUNTERS changed: map the new counter in metrics.c");
 #undef COUNT_ONE
 
 static const char *const drop_reasons[] = {
@@ -285,6 +285,8 @@ static const struct dp_family dp_families[] = {
 	ONE("stampede_tftp_evicted_unacknowledged_total", COUNTER,
 	    "TFTP transfers never acknowledged, dropped for a new request on a full session table",
 	    "tftp_evicted_unacknowledged"),
+	ONE("stampede_tftp_transfers_revived_total", COUNTER,
+	    "TFTP transfers evicted before their first ACK, opened again by it", "tftp_transfers_revived"),
 	ONE("stampede_tftp_shed_overloaded_total", COUNTER,
 	    "TFTP requests dropped unanswered on a full session table while the dataplane was behind",
 	    "tftp_shed_overloaded"),

@@ -21,6 +21,15 @@
 #define WHEEL_SLOTS      4096
 #define WHEEL_SLOT_SHIFT 10
 
+/* Transfers evicted before their first ACK are remembered in a
+ * set-associative table (evicted_remember()): 8 ways, so that a record gives
+ * way only to 8 newer ones of its set. At 100,000 evictions a second (a
+ * flood of new requests this dataplane can just take) a record lasts about
+ * 0.65 s: far longer than a real client's round trip, queueing included.
+ * 48 bytes a record, 3 MiB a polling loop. */
+#define EVICTED_WAYS 8
+#define EVICTED_SETS 8192
+
 struct session {
 	bool active;
 	bool awaiting_oack_ack; /* OACK sent, waiting for ACK 0 (RFC 2347) */
@@ -32,6 +41,9 @@ struct session {
 	uint32_t client_next, client_prev;
 	struct net_endpoint peer;
 	struct cache *version; /* the cache version this transfer reads from */
+	uint32_t epoch;        /* that version's (tftp_server.cache_epoch) */
+	const struct cache_file *file;
+	bool netascii;
 	const uint8_t *data;
 	uint32_t *block_sums; /* per-block checksum sums (octet mode), or NULL */
 	uint64_t size;
@@ -50,6 +62,20 @@ struct session {
 	uint32_t unacked_next, unacked_prev;
 	char name[TFTP_EVENT_NAME_MAX + 1]; /* for events only */
 	uint64_t next_progress; /* acknowledged bytes that trigger the next progress event */
+};
+
+/* What a transfer evicted before its first ACK was: enough to open it again
+ * when its client's ACK proves it real (revive()). */
+struct evicted {
+	uint32_t peer_ip; /* 0: empty (0.0.0.0 never gets a transfer) */
+	uint16_t peer_port;
+	uint16_t port;    /* ours, its TID */
+	uint32_t epoch;   /* the cache version's (tftp_server.cache_epoch): file is valid while it is current */
+	uint32_t rrq_hash;
+	const struct cache_file *file;
+	uint64_t seq; /* order of eviction: the oldest of a set gives way */
+	struct tftp_params params;
+	bool netascii;
 };
 
 /* Sessions per client address, open addressing with linear probing. */
@@ -76,6 +102,9 @@ struct tftp_server {
 	uint32_t unacked_head, unacked_tail; /* oldest and newest session not acknowledged yet */
 	struct session_journal *journal;     /* NULL: transfers do not survive a restart */
 	bool behind;                         /* tftp_server_set_behind() */
+	struct evicted *evicted;             /* EVICTED_SETS x EVICTED_WAYS */
+	uint64_t evicted_seq;
+	uint32_t cache_epoch;                /* bumped by every tftp_server_set_cache() */
 	/* The journal's clock (system-wide seconds) minus ours (now_us), taken when
 	 * a transfer starts or resumes, so that an ACK reads no clock. */
 	int64_t journal_offset_us;
@@ -200,7 +229,8 @@ struct tftp_server *tftp_server_create(const struct tftp_config *cfg, const stru
 	s->clients = calloc(table, sizeof(*s->clients));
 	s->client_mask = table - 1;
 	s->timers = timer_wheel_create(n_ports, WHEEL_SLOTS, WHEEL_SLOT_SHIFT);
-	if (!s->sessions || !s->free_ring || !s->clients || !s->timers) {
+	s->evicted = calloc((size_t)EVICTED_SETS * EVICTED_WAYS, sizeof(*s->evicted));
+	if (!s->sessions || !s->free_ring || !s->clients || !s->timers || !s->evicted) {
 		tftp_server_destroy(s);
 		errno = ENOMEM;
 		return NULL;
@@ -233,6 +263,7 @@ void tftp_server_destroy(struct tftp_server *s)
 	free(s->sessions);
 	free(s->free_ring);
 	free(s->clients);
+	free(s->evicted);
 	timer_wheel_destroy(s->timers);
 	free(s);
 }
@@ -243,6 +274,7 @@ void tftp_server_set_cache(struct tftp_server *s, struct cache *cache)
 		cache_ref(cache);
 	cache_unref(s->cache);
 	s->cache = cache;
+	s->cache_epoch++; /* records of evictions point into the old version */
 }
 
 void tftp_server_set_journal(struct tftp_server *s, struct session_journal *journal)
@@ -582,6 +614,53 @@ static bool take_port(struct tftp_server *s, uint32_t index)
 	return false;
 }
 
+/* ---- transfers evicted before their first ACK, and their revival ---- */
+
+static struct evicted *evicted_set(struct tftp_server *s, uint32_t ip, uint16_t peer_port, uint16_t port)
+{
+	uint32_t h = net_hash_ip(ip) ^ (uint32_t)peer_port * 0x9e3779b1u ^ (uint32_t)port * 0x85ebca6bu;
+
+	h ^= h >> 15;
+	return &s->evicted[(size_t)(h & (EVICTED_SETS - 1)) * EVICTED_WAYS];
+}
+
+static struct evicted *evicted_find(struct tftp_server *s, uint32_t ip, uint16_t peer_port, uint16_t port)
+{
+	struct evicted *set = evicted_set(s, ip, peer_port, port);
+
+	for (int i = 0; i < EVICTED_WAYS; i++)
+		if (set[i].peer_ip == ip && set[i].peer_port == peer_port && set[i].port == port)
+			return &set[i];
+	return NULL;
+}
+
+/*
+ * A transfer nobody acknowledged gives its place to a new request. It goes
+ * without a word to its peer: one that never answered is most likely forged,
+ * and an error would only reflect the flood onto its victim. But it is
+ * remembered (in place of the oldest record of its set), so that if its
+ * client was real after all, only late, its ACK opens it again (revive()).
+ */
+static void evict_unacknowledged(struct tftp_server *s, struct session *ss)
+{
+	struct evicted *set = evicted_set(s, ss->peer.ip, ss->peer.port, ss->port), *slot = &set[0];
+
+	for (int i = 0; i < EVICTED_WAYS; i++) {
+		if (set[i].peer_ip == 0) {
+			slot = &set[i];
+			break;
+		}
+		if (set[i].seq < slot->seq)
+			slot = &set[i];
+	}
+	*slot = (struct evicted){ .peer_ip = ss->peer.ip, .peer_port = ss->peer.port, .port = ss->port,
+				  .epoch = ss->epoch, .rrq_hash = ss->rrq_hash, .file = ss->file,
+				  .seq = ++s->evicted_seq, .params = ss->params, .netascii = ss->netascii };
+	s->counters.evicted_unacknowledged++;
+	notify(s, ss, TFTP_EVENT_TIMED_OUT, 0);
+	end_session(s, ss);
+}
+
 /* FNV-1a: tells a request from a copy of it. */
 static uint32_t request_hash(const uint8_t *p, size_t len)
 {
@@ -638,6 +717,9 @@ static void open_session(struct tftp_server *s, struct session *ss, struct clien
 	client_link(s, client, ss);
 	ss->peer = *from;
 	ss->version = s->cache;
+	ss->epoch = s->cache_epoch;
+	ss->file = file;
+	ss->netascii = !octet;
 	cache_ref(ss->version);
 	ss->data = data;
 	ss->size = size;
@@ -774,14 +856,8 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 			send_error(s, from, 69, TFTP_ERR_UNDEFINED, "server busy: too many transfers, retry later");
 			return;
 		}
-		/* Without a word to its peer: one that never answered is most
-		 * likely forged, and an error would only reflect the flood onto
-		 * its victim. A real client learns it from the error 5 its late
-		 * ACK gets. */
 		oldest = &s->sessions[s->unacked_head];
-		s->counters.evicted_unacknowledged++;
-		notify(s, oldest, TFTP_EVENT_TIMED_OUT, 0);
-		end_session(s, oldest);
+		evict_unacknowledged(s, oldest);
 	}
 	client = client_find(s, from->ip, true);
 	ss = &s->sessions[take_free_port(s)];
@@ -909,6 +985,61 @@ static bool resume(struct tftp_server *s, struct session *ss, const struct net_e
 	return true;
 }
 
+/*
+ * An ACK to port ss from a peer whose transfer there was evicted before its
+ * first ACK: the ACK of its first reply (0 after an OACK, 1 after block 1)
+ * proves the client real, so the transfer opens again on its port and goes on
+ * as if never evicted. A transfer nobody has acknowledged that holds the
+ * port now is evicted in turn; one that has been acknowledged keeps it (the
+ * late client then gets error 5). Nothing is revived across a cache reload
+ * (the record points into the old version). Returns false when the ACK is
+ * not such a one.
+ */
+static bool revive(struct tftp_server *s, struct session *ss, const struct net_endpoint *from, uint16_t block,
+		   uint64_t now_us)
+{
+	struct evicted *rec = evicted_find(s, from->ip, from->port, ss->port), was;
+	struct client_slot *client;
+	const uint8_t *data;
+	uint64_t size;
+
+	if (!rec || rec->epoch != s->cache_epoch || block != (tftp_params_need_oack(&rec->params) ? 0 : 1))
+		return false;
+	was = *rec;
+	rec->peer_ip = 0;
+	if (ss->active && !ss->unacked)
+		return false;
+	if (ss->active)
+		evict_unacknowledged(s, ss);
+	client = client_find(s, from->ip, false);
+	if (client && client->sessions >= s->cfg.max_sessions_per_client)
+		return false;
+	if (table_full(s)) {
+		if (s->unacked_head == NO_SESSION)
+			return false;
+		evict_unacknowledged(s, &s->sessions[s->unacked_head]);
+	}
+	data = was.file->data;
+	size = was.file->size;
+	if ((was.netascii && cache_file_netascii(s->cache, was.file, &data, &size) < 0) ||
+	    !take_port(s, session_index(s, ss)))
+		return false;
+	client = client_find(s, from->ip, true);
+	open_session(s, ss, client, from, was.file, data, size, &was.params, !was.netascii, was.file->name);
+	ss->by_request = true;
+	ss->rrq_hash = was.rrq_hash;
+	ss->progress_us = now_us;
+	ss->awaiting_oack_ack = tftp_params_need_oack(&was.params);
+	ss->sent_upto = ss->awaiting_oack_ack ? 0 : 1; /* the first reply went out */
+	ss->resent = true; /* when it did is forgotten: no round-trip sample (Karn) */
+	ss->sent_at_us = now_us;
+	s->counters.transfers_revived++;
+	journal_start(s, ss, was.file, was.file->name, was.netascii, now_us);
+	notify(s, ss, TFTP_EVENT_STARTED, size);
+	handle_ack(s, ss, block, now_us);
+	return true;
+}
+
 static void handle_session_packet(struct tftp_server *s, struct session *ss, const struct net_endpoint *from,
 				  const uint8_t *payload, size_t len, uint64_t now_us)
 {
@@ -919,6 +1050,9 @@ static void handle_session_packet(struct tftp_server *s, struct session *ss, con
 		s->counters.stray_packets++;
 		return;
 	}
+	if (opcode == TFTP_ACK && (!ss->active || ss->peer.ip != from->ip || ss->peer.port != from->port) &&
+	    revive(s, ss, from, number, now_us))
+		return;
 	if (!ss->active && opcode == TFTP_ACK && s->journal && resume(s, ss, from, number, now_us))
 		return;
 	if (!ss->active || ss->peer.ip != from->ip || ss->peer.port != from->port) {

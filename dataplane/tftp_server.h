@@ -115,6 +115,7 @@ struct tftp_config {
 	X(refused_options, "requests with options refused (error 8)")                       \
 	X(refused_busy, "requests refused by the session limits")                           \
 	X(evicted_unacknowledged, "transfers never acknowledged, dropped for a new request on a full table") \
+	X(transfers_revived, "transfers evicted before their first ACK, opened again by it (their client was real)") \
 	X(shed_overloaded, "requests dropped unanswered on a full table while the dataplane was behind (its clients retry)") \
 	X(transfers_resumed, "transfers a crashed dataplane left, carried on from the journal")         \
 	X(resumes_refused, "journaled transfers not carried on (file changed, limits, options)")        \

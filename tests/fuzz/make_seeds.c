@@ -327,6 +327,17 @@ static void tftp_scripts(void)
 	wait_ms(&s, 300);
 	ack(&s, 0, 1, 40);
 	seed("tftp_server", "reload", s.buf, s.len);
+
+	/* A table of 2: a third request evicts the first transfer (in order:
+	 * ports 1, 2, then 3), whose client's late ACK revives it on port 1. */
+	s = (struct script){ .len = 0 };
+	put_u8(&s, 0x80);
+	send_pkt(&s, 0, 0, b, tftp_strings(b, TFTP_RRQ, "ipxe.efi", "octet", "blksize", "1468", NULL));
+	send_pkt(&s, 2, 0, b, tftp_strings(b, TFTP_RRQ, "undionly.kpxe", "octet", NULL));
+	send_pkt(&s, 1, 0, b, tftp_strings(b, TFTP_RRQ, "empty", "octet", NULL));
+	ack(&s, 0, 1, 0);
+	ack(&s, 0, 1, 4);
+	seed("tftp_server", "evict-revive", s.buf, s.len);
 }
 
 /* ---- configs: as they are, compiled, and as the dataplane's first message ---- */

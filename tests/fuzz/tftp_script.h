@@ -6,7 +6,9 @@
  *   config byte   bits 0-1 max windowsize 1, 4, 16 or 64; bit 2 max blksize
  *                 512 (else 1468); bit 3 random session ports (else in order,
  *                 from TFTP_SCRIPT_PORT_LO); bits 4-5 max retries 0, 1, 3 or 5;
- *                 bit 6 a fixed retransmission timeout (no adaptation)
+ *                 bit 6 a fixed retransmission timeout (no adaptation);
+ *                 bit 7 a session table of TFTP_SCRIPT_SMALL_TABLE (of the
+ *                 ports): new requests evict, late ACKs revive
  *   record        a byte whose low 2 bits say what it is:
  *     0 datagram  then: client (byte, mod TFTP_SCRIPT_CLIENTS), destination
  *                 (byte: 0 is port 69, n is session port PORT_LO + n - 1),
@@ -21,6 +23,7 @@
 #define TFTP_SCRIPT_PORT_LO 61440
 #define TFTP_SCRIPT_PORTS   4 /* sessions at once, so the limits are reached */
 #define TFTP_SCRIPT_PER_CLIENT 2
+#define TFTP_SCRIPT_SMALL_TABLE 2
 #define TFTP_SCRIPT_CLIENTS 4 /* two ports of one address, another address, 0.0.0.0 */
 
 enum tftp_script_record {

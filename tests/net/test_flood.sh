@@ -90,7 +90,7 @@ for phase in "one 1" "many 1000"; do
 		test "$(counter tftp_active_sessions)" -le 1024
 done
 
-echo "# TFTP over both floods: $(counter tftp_requests) requests, $(counter tftp_transfers_started) transfers started, $(counter tftp_shed_overloaded) shed while behind, $(counter tftp_duplicate_requests) repeated requests, $(counter tftp_errors_sent) errors sent"
+echo "# TFTP over both floods: $(counter tftp_requests) requests, $(counter tftp_transfers_started) transfers started, $(counter tftp_shed_overloaded) shed while behind, $(counter tftp_transfers_revived) evicted and revived by a late ACK, $(counter tftp_duplicate_requests) repeated requests, $(counter tftp_errors_sent) errors sent"
 evicted=$(counter tftp_evicted_unacknowledged)
 echo "# $evicted never-acknowledged transfers gave their place to new requests"
 check "from a thousand sources the session table filled and unacknowledged transfers were evicted" \

@@ -439,6 +439,7 @@ static bool series_for(const char *counter, char *key, size_t len)
 		{ "tftp_duplicate_requests", "stampede_tftp_duplicate_requests_total" },
 		{ "tftp_evicted_unacknowledged", "stampede_tftp_evicted_unacknowledged_total" },
 		{ "tftp_shed_overloaded", "stampede_tftp_shed_overloaded_total" },
+		{ "tftp_transfers_revived", "stampede_tftp_transfers_revived_total" },
 		{ "tftp_transfers_resumed", "stampede_tftp_transfers_resumed_total" },
 		{ "tftp_resumes_refused", "stampede_tftp_resumes_refused_total" },
 		{ "tftp_stray_packets", "stampede_tftp_stray_packets_total" },

@@ -1261,13 +1261,105 @@ Test(tftp_server, a_full_table_gives_the_oldest_unacknowledged_transfer_to_a_new
 	packet_from(&c2, port2, TFTP_ACK, 2, 5);
 	cr_assert(eq(u64, counters()->transfers_completed, 1), "the acknowledged transfer runs to its end");
 
-	/* A real client whose place went to another learns it when its late ACK
-	 * meets a closed (or another's) transfer: error 5. */
+	/* A real client whose place went to another gets it back with its late
+	 * ACK: its transfer opens again (there is room: c2's has ended) and goes
+	 * on; the next test has it take the place of another. */
 	rec_clear(&fx.rec);
 	packet_from(&c1, port1, TFTP_ACK, 1, 6);
 	cr_assert(eq(sz, fx.rec.n, 1));
+	cr_assert(eq(u32, pkt(0)->to.ip, c1.ip));
+	cr_assert(eq(u16, pkt(0)->src_port, port1), "on its own port");
+	cr_assert(eq(u16, block_of(pkt(0)), 2), "block 2 follows its ACK of block 1");
+	cr_assert(eq(u64, counters()->transfers_revived, 1));
+	cr_assert(eq(u64, counters()->evicted_unacknowledged, 2));
+	rec_clear(&fx.rec);
+	packet_from(&c1, port1, TFTP_ACK, 2, 7);
+	cr_assert(eq(u64, counters()->transfers_completed, 2), "and ends");
+}
+
+/* Revival: the ACK of an evicted transfer's first reply (0 after an OACK)
+ * opens it again where it stood; the transfer nobody has acknowledged that
+ * holds its port now is evicted in turn, and that one's client, when it ACKs
+ * late, finds the port held by a transfer that was acknowledged: error 5. */
+Test(tftp_server, an_evicted_transfer_is_revived_by_the_ack_of_its_oack)
+{
+	struct tftp_config cfg = base_config;
+	struct net_endpoint c1 = client_n(1, 2000), c2 = client_n(2, 2000), c3 = client_n(3, 2000);
+	uint8_t *data = pattern(3000, 7);
+	uint16_t port0;
+
+	cfg.port_hi = PORT_LO + 1; /* two ports: an evicted transfer's port is the next one's */
+	cfg.max_sessions = 2;
+	write_file("f", data, 3000);
+	start_server(&cfg);
+	RRQ_FROM(&c1, 0, "f", "octet", "blksize", "1000", "windowsize", "2");
+	port0 = pkt(0)->src_port;
+	RRQ_FROM(&c2, 1, "f", "octet", "blksize", "1000");
+	rec_clear(&fx.rec);
+	RRQ_FROM(&c3, 2, "f", "octet", "blksize", "1000"); /* c1 goes, c3 takes its port */
+	cr_assert(eq(sz, fx.rec.n, 1));
+	cr_assert(eq(u16, pkt(0)->src_port, port0));
+	cr_assert(eq(u32, pkt(0)->to.ip, c3.ip));
+
+	rec_clear(&fx.rec);
+	packet_from(&c1, port0, TFTP_ACK, 0, 3);
+	cr_assert(eq(sz, fx.rec.n, 2), "c1's first window of 2");
+	cr_assert(eq(u32, pkt(0)->to.ip, c1.ip));
+	cr_assert(eq(u16, block_of(pkt(0)), 1));
+	cr_assert(eq(sz, pkt(0)->len, 4 + 1000), "with the blksize it negotiated");
+	cr_assert(eq(u64, counters()->transfers_revived, 1));
+	cr_assert(eq(u64, counters()->evicted_unacknowledged, 2), "c3 went in turn");
+
+	/* c3's late ACK: its port is held by c1's transfer, acknowledged now. */
+	rec_clear(&fx.rec);
+	packet_from(&c3, port0, TFTP_ACK, 0, 4);
+	cr_assert(eq(sz, fx.rec.n, 1));
+	expect_error_to(pkt(0), &c3, port0, TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
+	cr_assert(eq(u64, counters()->transfers_revived, 1));
+
+	rec_clear(&fx.rec);
+	packet_from(&c1, port0, TFTP_ACK, 2, 5);
+	cr_assert(eq(sz, fx.rec.n, 2), "blocks 3 and 4 (empty: 3000 is a multiple of 1000)");
+	cr_assert(eq(u16, block_of(pkt(0)), 3));
+	cr_assert(eq(int, memcmp(pkt(0)->bytes + 4, data + 2000, 1000), 0), "the file's own bytes");
+	cr_assert(eq(sz, pkt(1)->len, 4));
+	packet_from(&c1, port0, TFTP_ACK, 4, 6);
+	cr_assert(eq(u64, counters()->transfers_completed, 1), "c1 gets its whole file");
+	free(data);
+}
+
+Test(tftp_server, no_revival_for_another_block_another_peer_or_after_a_reload)
+{
+	struct tftp_config cfg = base_config;
+	struct net_endpoint c1 = client_n(1, 2000), c2 = client_n(2, 2000), c3 = client_n(3, 2000);
+	struct net_endpoint stranger = client_n(1, 2001);
+	struct cache *v2;
+	uint16_t port1;
+
+	cfg.max_sessions = 2;
+	write_file("f", two_blocks, sizeof(two_blocks));
+	start_server(&cfg);
+	RRQ_FROM(&c1, 0, "f", "octet", "tsize", "0");
+	port1 = pkt(0)->src_port;
+	RRQ_FROM(&c2, 1, "f", "octet");
+	RRQ_FROM(&c3, 2, "f", "octet"); /* c1 evicted */
+	rec_clear(&fx.rec);
+
+	packet_from(&c1, port1, TFTP_ACK, 1, 3);
 	expect_error_to(pkt(0), &c1, port1, TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
-	cr_assert(eq(u64, counters()->transfers_completed, 1));
+	rec_clear(&fx.rec);
+	packet_from(&stranger, port1, TFTP_ACK, 0, 3);
+	expect_error_to(pkt(0), &stranger, port1, TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
+	cr_assert(eq(u64, counters()->transfers_revived, 0), "ACK 1 after an OACK, or another port: no");
+
+	write_file("f", two_blocks, sizeof(two_blocks));
+	v2 = load_cache(1 << 30);
+	tftp_server_set_cache(fx.srv, v2);
+	cache_unref(v2);
+	rec_clear(&fx.rec);
+	packet_from(&c1, port1, TFTP_ACK, 0, 4);
+	expect_error_to(pkt(0), &c1, port1, TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
+	cr_assert(eq(u64, counters()->transfers_revived, 0), "the record points into the old version: no");
 }
 
 /* Behind its receive queue (a flood), the server drops a request that could
