@@ -10,6 +10,9 @@ net_setup || { echo "# topology set-up failed"; finish; }
 mkdir -p "$ROOT/lab" && echo kernel >"$ROOT/lab/vmlinuz"
 
 bg_srv python3 "$TESTS_DIR/boot_api_service.py" 9099 "$WORK/service.log" 2>"$WORK/service.err"
+# The first request must find it listening (a busy machine starts Python slowly).
+for _ in $(seq 1 100); do in_srv ss -Hltn 'sport = :9099' | grep -q . && break; sleep 0.1; done
+check "the stand-in service listens" bash -c 'ip netns exec "$1" ss -Hltn "sport = :9099" | grep -q .' _ "$SRV_NS"
 cat >"$WORK/stampede.yaml" <<CONFIG
 boot_api:
   url: http://127.0.0.1:9099
