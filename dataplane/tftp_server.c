@@ -26,7 +26,7 @@
  * way only to 8 newer ones of its set. At 100,000 evictions a second (a
  * flood of new requests this dataplane can just take) a record lasts about
  * 0.65 s: far longer than a real client's round trip, queueing included.
- * 48 bytes a record, 3 MiB a polling loop. */
+ * 56 bytes a record, 3.5 MiB a polling loop. */
 #define EVICTED_WAYS 8
 #define EVICTED_SETS 8192
 
@@ -74,6 +74,7 @@ struct evicted {
 	uint32_t rrq_hash;
 	const struct cache_file *file;
 	uint64_t seq; /* order of eviction: the oldest of a set gives way */
+	uint64_t evicted_us;
 	struct tftp_params params;
 	bool netascii;
 };
@@ -641,21 +642,23 @@ static struct evicted *evicted_find(struct tftp_server *s, uint32_t ip, uint16_t
  * remembered (in place of the oldest record of its set), so that if its
  * client was real after all, only late, its ACK opens it again (revive()).
  */
-static void evict_unacknowledged(struct tftp_server *s, struct session *ss)
+static void evict_unacknowledged(struct tftp_server *s, struct session *ss, uint64_t now_us)
 {
-	struct evicted *set = evicted_set(s, ss->peer.ip, ss->peer.port, ss->port), *slot = &set[0];
+	struct evicted *set = evicted_set(s, ss->peer.ip, ss->peer.port, ss->port);
+	struct evicted *slot = evicted_find(s, ss->peer.ip, ss->peer.port, ss->port);
 
-	for (int i = 0; i < EVICTED_WAYS; i++) {
-		if (set[i].peer_ip == 0) {
+	/* The same peer and port again replaces its record; else an empty way,
+	 * else the oldest. */
+	for (int i = 0; !slot && i < EVICTED_WAYS; i++)
+		if (set[i].peer_ip == 0)
 			slot = &set[i];
-			break;
-		}
-		if (set[i].seq < slot->seq)
+	for (int i = 0; !slot && i < EVICTED_WAYS; i++)
+		if (i == 0 || set[i].seq < slot->seq)
 			slot = &set[i];
-	}
 	*slot = (struct evicted){ .peer_ip = ss->peer.ip, .peer_port = ss->peer.port, .port = ss->port,
 				  .epoch = ss->epoch, .rrq_hash = ss->rrq_hash, .file = ss->file,
-				  .seq = ++s->evicted_seq, .params = ss->params, .netascii = ss->netascii };
+				  .seq = ++s->evicted_seq, .evicted_us = now_us, .params = ss->params,
+				  .netascii = ss->netascii };
 	s->counters.evicted_unacknowledged++;
 	notify(s, ss, TFTP_EVENT_TIMED_OUT, 0);
 	end_session(s, ss);
@@ -857,7 +860,7 @@ static void handle_request(struct tftp_server *s, const struct net_endpoint *fro
 			return;
 		}
 		oldest = &s->sessions[s->unacked_head];
-		evict_unacknowledged(s, oldest);
+		evict_unacknowledged(s, oldest, now_us);
 	}
 	client = client_find(s, from->ip, true);
 	ss = &s->sessions[take_free_port(s)];
@@ -991,9 +994,11 @@ static bool resume(struct tftp_server *s, struct session *ss, const struct net_e
  * proves the client real, so the transfer opens again on its port and goes on
  * as if never evicted. A transfer nobody has acknowledged that holds the
  * port now is evicted in turn; one that has been acknowledged keeps it (the
- * late client then gets error 5). Nothing is revived across a cache reload
- * (the record points into the old version). Returns false when the ACK is
- * not such a one.
+ * late client then gets error 5). Only within the time the transfer would
+ * have waited for that ACK (its longest timeout, once and for each retry):
+ * an off-path forger who guessed the port of a transfer it once forged cannot
+ * bring it back later. Nothing is revived across a cache reload (the record
+ * points into the old version). Returns false when the ACK is not such a one.
  */
 static bool revive(struct tftp_server *s, struct session *ss, const struct net_endpoint *from, uint16_t block,
 		   uint64_t now_us)
@@ -1001,29 +1006,32 @@ static bool revive(struct tftp_server *s, struct session *ss, const struct net_e
 	struct evicted *rec = evicted_find(s, from->ip, from->port, ss->port), was;
 	struct client_slot *client;
 	const uint8_t *data;
-	uint64_t size;
+	uint64_t size, wait_us;
+	struct rto_limits lim;
 
 	if (!rec || rec->epoch != s->cache_epoch || block != (tftp_params_need_oack(&rec->params) ? 0 : 1))
 		return false;
+	lim = rec->params.has_timeout ? (struct rto_limits){ .max_us = (uint32_t)rec->params.timeout_s * US_PER_S }
+				      : s->rto_limits;
+	wait_us = (uint64_t)lim.max_us * ((uint64_t)s->cfg.max_retries + 1);
 	was = *rec;
 	rec->peer_ip = 0;
-	if (ss->active && !ss->unacked)
+	if (now_us - was.evicted_us > wait_us || (ss->active && !ss->unacked))
 		return false;
-	if (ss->active)
-		evict_unacknowledged(s, ss);
+	/* Every check before anything is evicted for it. */
 	client = client_find(s, from->ip, false);
-	if (client && client->sessions >= s->cfg.max_sessions_per_client)
-		return false;
-	if (table_full(s)) {
-		if (s->unacked_head == NO_SESSION)
-			return false;
-		evict_unacknowledged(s, &s->sessions[s->unacked_head]);
-	}
 	data = was.file->data;
 	size = was.file->size;
-	if ((was.netascii && cache_file_netascii(s->cache, was.file, &data, &size) < 0) ||
-	    !take_port(s, session_index(s, ss)))
+	if ((client && client->sessions >= s->cfg.max_sessions_per_client) ||
+	    (was.netascii && cache_file_netascii(s->cache, was.file, &data, &size) < 0) ||
+	    (!ss->active && table_full(s) && s->unacked_head == NO_SESSION))
 		return false;
+	if (ss->active)
+		evict_unacknowledged(s, ss, now_us);
+	else if (table_full(s))
+		evict_unacknowledged(s, &s->sessions[s->unacked_head], now_us);
+	if (!take_port(s, session_index(s, ss)))
+		return false; /* cannot happen: the port is free now */
 	client = client_find(s, from->ip, true);
 	open_session(s, ss, client, from, was.file, data, size, &was.params, !was.netascii, was.file->name);
 	ss->by_request = true;

@@ -162,12 +162,14 @@ void tftp_server_set_cache(struct tftp_server *server, struct cache *cache);
 
 /*
  * Whether the caller is behind its receive queue (it found it full, burst
- * after burst). A new request then drops unanswered, without being parsed,
- * when it could only be served by evicting a transfer nobody acknowledged
- * yet: in a flood of requests, answering each one costs the time that lets
- * the queue grow, and a real client's ACK, queued behind them, would come
- * too late to keep its transfer's place. Shed, the queue drains, ACKs arrive
- * in time, and a real client whose request was shed retries it.
+ * after burst). A request to port 69 then drops unanswered, without being
+ * parsed, while the table is full with transfers nobody acknowledged yet (so
+ * that a new one could only be served by an eviction; a repeated request of
+ * one of those is dropped too, unparsed): in a flood of requests, answering
+ * each one costs the time that lets the queue grow, and a real client's ACK,
+ * queued behind them, would come too late to keep its transfer's place.
+ * Shed, the queue drains, ACKs arrive in time, and a real client whose
+ * request was shed retries it.
  */
 void tftp_server_set_behind(struct tftp_server *server, bool behind);
 

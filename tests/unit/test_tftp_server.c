@@ -1362,6 +1362,33 @@ Test(tftp_server, no_revival_for_another_block_another_peer_or_after_a_reload)
 	cr_assert(eq(u64, counters()->transfers_revived, 0), "the record points into the old version: no");
 }
 
+/* A record serves only while the transfer would have waited for its ACK:
+ * retransmit_ms (1 s here) for the first send and each of 3 retries. */
+Test(tftp_server, no_revival_after_the_transfer_would_have_timed_out)
+{
+	struct tftp_config cfg = base_config;
+	struct net_endpoint c1 = client_n(1, 2000), c2 = client_n(2, 2000), c3 = client_n(3, 2000),
+			    c4 = client_n(4, 2000);
+	uint16_t port1, port2;
+
+	cfg.max_sessions = 2;
+	write_file("f", two_blocks, sizeof(two_blocks));
+	start_server(&cfg);
+	RRQ_FROM(&c1, 0, "f", "octet");
+	port1 = pkt(0)->src_port;
+	RRQ_FROM(&c2, 0, "f", "octet");
+	port2 = pkt(1)->src_port;
+	RRQ_FROM(&c3, 0, "f", "octet"); /* c1 evicted at 0 */
+	RRQ_FROM(&c4, 0, "f", "octet"); /* c2 evicted at 0 */
+	rec_clear(&fx.rec);
+	packet_from(&c1, port1, TFTP_ACK, 1, 4 * US_PER_S + 1);
+	expect_error_to(pkt(0), &c1, port1, TFTP_ERR_UNKNOWN_TID, "unknown transfer ID");
+	rec_clear(&fx.rec);
+	packet_from(&c2, port2, TFTP_ACK, 1, 4 * US_PER_S);
+	cr_assert(eq(u16, block_of(pkt(0)), 2), "at the very end of the wait: revived");
+	cr_assert(eq(u64, counters()->transfers_revived, 1));
+}
+
 /* Behind its receive queue (a flood), the server drops a request that could
  * only evict an unacknowledged transfer, unparsed and unanswered; with room
  * in the table, or once caught up, requests are served as ever. */
