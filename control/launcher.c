@@ -13,7 +13,7 @@
 #include <net/if.h>
 #include <limits.h>
 #include <poll.h>
-#include <sched.h>
+#include <linux/sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -129,7 +129,10 @@ static int write_all(int fd, const char *text, size_t len)
  * CHILD_FD. Only async-signal-safe calls between the clone and the exec. */
 static pid_t clone_dataplane(char **argv, int child_end, const char *exec_failed)
 {
-	pid_t pid = (pid_t)syscall(SYS_clone, (unsigned long)(CLONE_PARENT | SIGCHLD), NULL, NULL, NULL, 0);
+	/* With CLONE_PARENT the child's exit signal is the caller's own (the
+	 * launcher's: SIGCHLD, as a child of fork); clone3 wants 0 here. */
+	struct clone_args args = { .flags = CLONE_PARENT, .exit_signal = 0 };
+	pid_t pid = (pid_t)syscall(SYS_clone3, &args, sizeof(args));
 	sigset_t none;
 
 	if (pid != 0)
@@ -231,10 +234,6 @@ static void launcher_main(int sock, const struct launcher_config *cfg, pid_t par
 	char msg[512];
 	sigset_t none;
 
-	/* Gone with serve: a dataplane outlives its control plane, the launcher
-	 * does not (a new serve brings its own). */
-	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
-		_exit(0);
 	prctl(PR_SET_NAME, "stampede-launch");
 	/* serve stops on these (a terminal's ^C reaches the whole group); the
 	 * launcher stops when serve does. */
@@ -254,6 +253,11 @@ static void launcher_main(int sock, const struct launcher_config *cfg, pid_t par
 		reply(sock, -1, "error %s", msg);
 		_exit(1);
 	}
+	/* Gone with serve: a dataplane outlives its control plane, the launcher
+	 * does not (a new serve brings its own). After the change of user,
+	 * which clears the parent-death signal. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) < 0 || getppid() != parent)
+		_exit(0);
 	reply(sock, -1, "ready %s", msg);
 	serve_requests(sock, cfg);
 	_exit(0);
@@ -356,6 +360,15 @@ int launcher_spawn(const struct launcher_config *cfg, struct launcher **out, cha
 	return -1;
 }
 
+/* A launcher that does not answer in time, or answers out of turn, is no
+ * longer in step with serve: it is killed (serve then sees it gone and
+ * stops), so that a late reply can never be taken for the next one's. */
+static void launcher_broken(struct launcher *l)
+{
+	if (l->pid > 0)
+		kill(l->pid, SIGKILL);
+}
+
 int launcher_start_dataplane(struct launcher *l, const char *tag, const char *config_message, pid_t *pid, int *fd,
 			     char *err, size_t len)
 {
@@ -363,6 +376,7 @@ int launcher_start_dataplane(struct launcher *l, const char *tag, const char *co
 	int r, size;
 	long child;
 
+	*fd = -1;
 	size = asprintf(&request, "start %s\n%s", tag, config_message);
 	if (size < 0) {
 		snprintf(err, len, "out of memory");
@@ -373,13 +387,24 @@ int launcher_start_dataplane(struct launcher *l, const char *tag, const char *co
 	if (r == 0)
 		r = await_reply(l->fd, REPLY_TIMEOUT_MS, text, sizeof(text), fd);
 	if (r < 0) {
+		launcher_broken(l);
 		snprintf(err, len, "the launcher does not answer: %s", strerror(-r));
 		return -1;
 	}
-	if (strncmp(text, "started ", 8) != 0 || (child = strtol(text + 8, NULL, 10)) <= 0 || *fd < 0) {
+	if (strncmp(text, "started ", 8) == 0 && (child = strtol(text + 8, NULL, 10)) > 0 && *fd < 0) {
+		/* Started, but its socket did not reach us (out of descriptors):
+		 * a child we cannot talk to is stopped at once. */
+		kill((pid_t)child, SIGKILL);
+		waitpid((pid_t)child, NULL, 0);
+		snprintf(err, len, "the dataplane's socket was lost on its way (out of descriptors?)");
+		return -1;
+	}
+	if (strncmp(text, "started ", 8) != 0 || (child = strtol(text + 8, NULL, 10)) <= 0) {
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
+		if (strncmp(text, "error ", 6) != 0)
+			launcher_broken(l);
 		snprintf(err, len, "%s", strncmp(text, "error ", 6) == 0 ? text + 6 : text);
 		return -1;
 	}
@@ -395,9 +420,24 @@ int launcher_remove_xdp(struct launcher *l)
 	if (send(l->fd, "remove-xdp", 10, MSG_NOSIGNAL) < 0)
 		return -errno;
 	r = await_reply(l->fd, REPLY_TIMEOUT_MS, text, sizeof(text), NULL);
-	if (r < 0)
-		return r;
-	return strncmp(text, "removed ", 8) == 0 ? (int)strtol(text + 8, NULL, 10) : -EPROTO;
+	if (r >= 0 && strncmp(text, "removed ", 8) == 0)
+		return (int)strtol(text + 8, NULL, 10);
+	launcher_broken(l);
+	return r < 0 ? r : -EPROTO;
+}
+
+bool launcher_gone(struct launcher *l)
+{
+	char text[REPLY_MAX];
+	ssize_t n = recv(l->fd, text, sizeof(text), MSG_DONTWAIT);
+
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return false;
+	if (n > 0) { /* it never speaks unasked */
+		launcher_broken(l);
+		return false; /* its end of the socket follows */
+	}
+	return true;
 }
 
 int launcher_fd(const struct launcher *l)

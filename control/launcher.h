@@ -15,8 +15,9 @@
  *
  *   start TAG\n<config message>   start a dataplane: the config message must
  *                                 keep the pinned settings of the first one
- *                                 (config_message.h: interface, XDP program,
- *                                 EAL, PMD, lcores, hugepages, socket), so a
+ *                                 (config_message.h: interface, address, port
+ *                                 range, XDP program, EAL, PMD, lcores,
+ *                                 hugepages, socket), so a
  *                                 subverted serve cannot point a privileged
  *                                 process anywhere else; the launcher writes
  *                                 it on the new dataplane's control socket,
@@ -35,6 +36,7 @@
 #ifndef STAMPEDE_LAUNCHER_H
 #define STAMPEDE_LAUNCHER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
 
@@ -63,9 +65,12 @@ int launcher_start_dataplane(struct launcher *l, const char *tag, const char *co
 /* xdp_remove_stale() on the launcher's interface, done by the launcher. */
 int launcher_remove_xdp(struct launcher *l);
 
-/* Readable (end of file) once the launcher is gone; serve cannot start a
- * dataplane any more then. */
+/* Readable once the launcher is gone (serve cannot start a dataplane any
+ * more then): launcher_gone() says whether it is. A launcher that does not
+ * answer in time, or out of turn, is killed: a late reply must never be taken
+ * for the next one's. */
 int launcher_fd(const struct launcher *l);
+bool launcher_gone(struct launcher *l);
 pid_t launcher_pid(const struct launcher *l);
 
 /* Close its socket (it exits) and reap it. */

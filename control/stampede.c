@@ -658,22 +658,20 @@ static void reload(struct server *s)
 	pthread_rwlock_unlock(&s->scripts.lock);
 	{
 		char *fresh_msg = config_message(s, s->argc, s->argv, strstr(s->config_msg, "\nno-huge\n") != NULL);
-		char *images = images_message(fresh), *restart_msg, *baseline, why[256];
+		char *images = images_message(fresh), *restart_msg, why[256];
 
 		if (fresh_msg && !config_message_within_pins(s->config_msg, fresh_msg, why, sizeof(why)))
-			log_msg(LOG_WARN, "the dataplane section changes only when stampede restarts (%s); the running "
-					  "one stays", why);
-		/* What a restart will use: the launcher starts no dataplane with
-		 * other pinned settings than the first one's (launcher.h). */
+			log_msg(LOG_WARN, "the TFTP port range and the dataplane section change only when stampede "
+					  "restarts (%s); the running ones stay", why);
+		/* What a restart will use, in the canonical order of s->config_msg:
+		 * the launcher starts no dataplane with other pinned settings than
+		 * the first one's (launcher.h). */
 		restart_msg = fresh_msg ? config_message_repin(s->config_msg, fresh_msg) : NULL;
-		baseline = config_message_repin(s->config_msg, s->config_msg); /* in the same order */
-		if (restart_msg && baseline && restart_settings_differ(restart_msg, baseline))
-			log_msg(LOG_WARN, "TFTP root, cache, port range and session limits take effect when the "
-					  "dataplane restarts");
+		if (restart_msg && restart_settings_differ(restart_msg, s->config_msg))
+			log_msg(LOG_WARN, "TFTP root, cache and session limits take effect when the dataplane restarts");
 		if (restart_msg)
 			supervisor_set_config(s->dataplane, restart_msg);
 		free(restart_msg);
-		free(baseline);
 		free(fresh_msg);
 		if (images) /* before the reload that reads them */
 			supervisor_send(s->dataplane, images);
@@ -746,7 +744,7 @@ static int serve_loop(struct server *s, sigset_t *mask)
 
 		if (poll(fds, 4, 250) < 0 && errno != EINTR) /* negative descriptors are skipped */
 			break;
-		if (fds[3].revents) {
+		if (fds[3].revents && launcher_gone(s->launcher)) {
 			/* It never speaks unasked: it is gone, and with it the means
 			 * of (re)starting a dataplane. Leave the running one serving,
 			 * as a crash of serve would: the next serve re-attaches. */
@@ -866,7 +864,14 @@ static int serve(int argc, char **argv)
 	args = dataplane_args(argc, argv);
 	s.argc = argc;
 	s.argv = argv;
-	config_msg = s.config_msg = config_message(&s, argc, argv, -1);
+	{
+		/* In its canonical order (config_message.h), which a reload keeps:
+		 * the settings tag a re-attaching serve computes is the same. */
+		char *first = config_message(&s, argc, argv, -1);
+
+		config_msg = s.config_msg = first ? config_message_repin(first, first) : NULL;
+		free(first);
+	}
 	if (!args || !config_msg)
 		return 1;
 	if (service_user_lookup(s.config->user.name, &user, msg, sizeof(msg)) < 0 ||
@@ -916,6 +921,10 @@ static int serve(int argc, char **argv)
 		return 1;
 	}
 	log_msg(LOG_INFO, "%s", msg);
+	if (getuid() == 0)
+		log_msg(LOG_WARN, "serve and its launcher run as uid 0 (no user: in the configuration): without "
+				  "capabilities, but owners of root's files, which a bug exploited in serve could "
+				  "rewrite; set user: (README, Privileges)");
 	if (s.config_path && access(s.config_path, R_OK) < 0)
 		log_msg(LOG_WARN, "%s is not readable by uid %u (%s): reloads will fail until it is", s.config_path,
 			(unsigned)getuid(), strerror(errno));

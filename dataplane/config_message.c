@@ -115,11 +115,13 @@ int config_message_read(int fd, int timeout_ms, char *storage, size_t cap, char 
 	return r;
 }
 
-/* Keys a restart may take from a reloaded configuration (see the header). */
+/* Keys a restart may take from a reloaded configuration (see the header).
+ * Not the address nor the port range: the XDP program takes UDP to them away
+ * from the host. */
 static const char *const changeable_keys[] = {
-	"addr",	   "tftp-root",	      "cache-mb",    "max-sessions",	    "max-sessions-per-client",
-	"max-windowsize", "retransmit-ms", "min-retransmit-ms", "max-retries", "dhcp-rate-per-client",
-	"tftp-rate-per-source", "port-range", "image",
+	"tftp-root",	   "cache-mb",	   "max-sessions",	"max-sessions-per-client", "max-windowsize",
+	"retransmit-ms", "min-retransmit-ms", "max-retries", "dhcp-rate-per-client",	 "tftp-rate-per-source",
+	"image",
 };
 
 /* The line at p, up to (not including) its newline. */

@@ -36,13 +36,15 @@ int config_message_read(int fd, int timeout_ms, char *storage, size_t cap, char 
 /*
  * Which settings a control plane may change from one dataplane start to the
  * next. A dataplane starts with capabilities that reach beyond its own files
- * (privileges.h): the interface it attaches to, the XDP program it loads,
- * EAL's arguments (which can load a shared object), its PMD, lcores and
- * hugepages, its socket. Those lines are pinned to the message the first
- * dataplane was started with, as the operator configured it; what a reload
- * may change at the next restart (the TFTP root, cache size, session limits,
- * timeouts, rates, port range, images: all read or enforced without
- * privileges) is listed by key. A changeable line is "KEY VALUE" exactly:
+ * (privileges.h): the interface it attaches to, the address and ports whose
+ * UDP its XDP program takes from the host, the program itself, EAL's
+ * arguments (which can load a shared object), its PMD, lcores and hugepages,
+ * its socket. Those lines are pinned to the message the first dataplane was
+ * started with, as the operator configured it; what a reload may change at
+ * the next restart (the TFTP root, cache size, session limits, timeouts,
+ * rates, images: all read or enforced without privileges) is listed by key.
+ * config_message_repin(m, m) is a message's canonical form: pinned lines
+ * first, in order, then the changeable ones. A changeable line is "KEY VALUE" exactly:
  * never "KEY=VALUE" nor an abbreviation, which getopt_long would also take.
  */
 

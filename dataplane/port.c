@@ -54,10 +54,14 @@ int port_eal_args(const struct dp_options *o, const char *xdp_prog, char *storag
 		r |= append(argv, argc, storage, len, &used, "%u-%u", lcore, lcore + n - 1);
 	/* Several instances (one per interface, or tests in parallel) must never
 	 * share EAL runtime files: --in-memory keeps none, but EAL refuses it with
-	 * --no-huge (which implies legacy memory), so that mode gets its own prefix. */
-	if (o->no_huge)
+	 * --no-huge (which implies legacy memory), so that mode gets its own
+	 * prefix, and no shared configuration files: nothing of this process's
+	 * memory may be a file another process of its user could map (serve runs
+	 * as that user too; see control/launcher.h). */
+	if (o->no_huge) {
 		r |= append(argv, argc, storage, len, &used, "--file-prefix=stampede-%ld", (long)getpid());
-	else
+		r |= append(argv, argc, storage, len, &used, "--no-shconf");
+	} else
 		r |= append(argv, argc, storage, len, &used, "--in-memory");
 	r |= append(argv, argc, storage, len, &used, "--no-pci");
 	r |= append(argv, argc, storage, len, &used, "--no-telemetry");

@@ -200,7 +200,7 @@ lab_cleanup() {
 	ip netns del "$LAB_SRV_NS" 2>/dev/null
 	ip netns del "$LAB_RTR_NS" 2>/dev/null
 	# A dataplane's per-interface lock file (instance_lock.h) outlives it.
-	rm -f /run/stampede/"$LAB_SRV_IF".lock
+	rm -f /run/stampede/"$LAB_SRV_IF".lock /run/stampede/"$LAB_SRV_IF".sessions # its lock and transfer journal
 	if [ "$LAB_KEEP_WORK" = 1 ]; then
 		lab_say "kept the work directory $LAB_WORK (LAB_KEEP_WORK=1)"
 	else

@@ -461,7 +461,7 @@ static void configs(void)
 	/* The fuzzer's pinned message (fuzz_config_message.c) with a reload's
 	 * changes: a start the launcher's pins let through. */
 	seed_text("config_message", "pinned-reloaded",
-		  "config 1\niface eth0\naddr 10.0.0.2\ntftp-root /srv/other\ncache-mb 128\nimage a.efi=/a.efi\n"
+		  "config 1\niface eth0\naddr 10.0.0.1\ntftp-root /srv/other\ncache-mb 128\nimage a.efi=/a.efi\n"
 		  "pmd af_xdp\nlcore 1\nlcores 1\nmax-sessions 100\neal --log-level=3\nno-huge\nend\n");
 }
 

@@ -42,7 +42,7 @@ serve_again() {
 	local log=$1
 	shift
 	ip netns exec "$SRV_NS" "$BUILD_DIR/stampede" serve --iface "$SRV_IF" --tftp-root "$ROOT" \
-		--stats-socket "$CTL" "$@" >"$log" 2>&1 &
+		--config "$WORK/reattach.yaml" --stats-socket "$CTL" "$@" >"$log" 2>&1 &
 	SERVER_PID=$!
 }
 # wait_log FILE PATTERN SECONDS
@@ -66,11 +66,25 @@ print(s.recv(4096).decode().split("\n")[0])
 EOF
 }
 
-start_stampede || { echo "not ok - stampede starts"; FAILED=1; finish; }
+# A dataplane section, so that the config message has a pinned line after
+# changeable ones (config_message.h): its canonical order matters to the tag.
+printf 'dataplane:\n  pmd: af_xdp\n' >"$WORK/reattach.yaml"
+start_stampede --config "$WORK/reattach.yaml" || { echo "not ok - stampede starts"; FAILED=1; finish; }
 check "the dataplane has a policy" wait_policy
 first_serve=$SERVER_PID
-dp=$(dataplane_of "$first_serve")
-check "the dataplane runs (pid '$dp')" test -n "$dp"
+# A reload, then a restart of the dataplane with what the reload left for it:
+# the settings tag must stay the one a new serve computes from the same file.
+kill -HUP "$first_serve"
+check "a reload" wait_log "$WORK/stampede.log" "configuration reloaded" 10
+before_reload=$(dataplane_of "$first_serve")
+kill -KILL "$before_reload"
+check "the dataplane is restarted after it" wait_log "$WORK/stampede.log" "died of signal 9" 10
+for _ in $(seq 1 100); do
+	dp=$(wait_child_dataplane "$first_serve" 10)
+	[ -n "$dp" ] && [ "$dp" != "$before_reload" ] && break
+	sleep 0.1
+done
+check "the dataplane runs (pid '$dp', was $before_reload)" test -n "$dp" -a "$dp" != "$before_reload"
 EXTRA_PIDS+=("$dp") # an orphan once its control plane is killed: cleanup must stop it
 policies_before=$(counter policies_applied)
 

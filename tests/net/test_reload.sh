@@ -64,7 +64,7 @@ printf 'tftp:\n  max_sessions: 200\ndataplane:\n  pmd: af_packet\n' >"$WORK/pins
 kill -HUP "$SERVER_PID"
 for _ in $(seq 1 50); do grep -q 'configuration reloaded' "$WORK/stampede.log" && break; sleep 0.1; done
 check "the reload says the dataplane section waits for serve's restart" \
-	grep -q 'the dataplane section changes only when stampede restarts (.*pmd af_packet.* where the first dataplane started with .*pmd af_xdp' \
+	grep -q 'the TFTP port range and the dataplane section change only when stampede restarts (.*pmd af_packet.* where the first dataplane started with .*pmd af_xdp' \
 	"$WORK/stampede.log"
 check "and that the session limit waits for the dataplane's" \
 	grep -q 'session limits take effect when the dataplane restarts' "$WORK/stampede.log"

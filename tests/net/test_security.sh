@@ -150,6 +150,7 @@ expect_launcher "as root" 0 "$NONE"
 out_of_reach "as root" 0 0
 check "the dataplane says what it kept" grep -q "stampede-dataplane: privileges: kept none in its" "$WORK/stampede.log"
 check "serve says what it kept" grep -q "privileges: uid 0; serve keeps no capability in its" "$WORK/stampede.log"
+check "and that without user: it runs as uid 0" grep -q "serve and its launcher run as uid 0 (no user:" "$WORK/stampede.log"
 check "the launcher says what it kept" \
 	grep -q "privileges: the launcher (pid $(launcher_pid), uid 0) keeps net_admin,sys_admin effective" "$WORK/stampede.log"
 # A hot reload that needs more memory than the start took (new hugepages,
@@ -348,6 +349,7 @@ expect_serve_threads "as nobody" "$NOBODY_UID"
 expect_launcher "as nobody" "$NOBODY_UID" "$DP_START"
 out_of_reach "as nobody" "$NOBODY_UID" "$(id -g nobody)"
 check "serve says it became nobody" grep -q "privileges: uid $NOBODY_UID (nobody); serve keeps no capability" "$WORK/stampede.log"
+check "and does not warn of uid 0" bash -c '! grep -q "run as uid 0" "$1"' _ "$WORK/stampede.log"
 expect_eq "the dataplane's socket belongs to nobody" nobody "$(stat -c %U "$CTL")"
 expect_eq "the host's /run/stampede is left as it was" "$host_run_owner" "$(stat -c %U /run/stampede)"
 expect_eq "TFTP as nobody: a file" "DATA 3000 $boot_sha" "$(rrq boot.bin)"

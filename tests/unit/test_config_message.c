@@ -446,13 +446,27 @@ Test(config_message_pins, the_same_message_and_changeable_lines_pass)
 	char err[256] = "";
 
 	cr_expect(within(pinned_message, err), "%s", err);
-	cr_expect(within("config 1\niface eth0\naddr 10.0.0.9\ntftp-root /srv/other\nimage b.efi=/b.efi\n"
-			 "image c.efi=/c.efi\npmd af_xdp\ncache-mb 64\neal --log-level=3\nport-range 62000-62999\n"
-			 "no-huge\nmax-sessions 10\nend\n",
+	cr_expect(within("config 1\niface eth0\naddr 10.0.0.1\ntftp-root /srv/other\nimage b.efi=/b.efi\n"
+			 "image c.efi=/c.efi\npmd af_xdp\ncache-mb 64\neal --log-level=3\nno-huge\nmax-sessions 10\n"
+			 "tftp-rate-per-source 0\nend\n",
 			 err),
 		  "%s", err);
-	cr_expect(within("config 1\niface eth0\npmd af_xdp\neal --log-level=3\nno-huge\nend\n", err),
+	cr_expect(within("config 1\niface eth0\naddr 10.0.0.1\npmd af_xdp\neal --log-level=3\nno-huge\nend\n", err),
 		  "changeable lines may go: %s", err);
+}
+
+Test(config_message_pins, the_address_and_the_port_range_are_pinned)
+{
+	char err[256] = "";
+
+	cr_expect(not(within("config 1\niface eth0\naddr 10.0.0.9\npmd af_xdp\neal --log-level=3\nno-huge\nend\n",
+			     err)),
+		  "the XDP program would take another address's UDP");
+	cr_expect(eq(str, err, "\"addr 10.0.0.9\" where the first dataplane started with \"addr 10.0.0.1\""));
+	cr_expect(not(within("config 1\niface eth0\naddr 10.0.0.1\npmd af_xdp\neal --log-level=3\nno-huge\n"
+			     "port-range 5000-5999\nend\n",
+			     err)),
+		  "or the host's UDP ports of another range");
 }
 
 Test(config_message_pins, a_pinned_line_changed_added_or_missing_is_named)
@@ -462,9 +476,11 @@ Test(config_message_pins, a_pinned_line_changed_added_or_missing_is_named)
 	cr_expect(not(within("config 1\niface eth1\naddr 10.0.0.1\npmd af_xdp\neal --log-level=3\nno-huge\nend\n",
 			     err)));
 	cr_expect(eq(str, err, "\"iface eth1\" where the first dataplane started with \"iface eth0\""));
-	cr_expect(not(within("config 1\niface eth0\npmd af_xdp\neal --log-level=3\nno-huge\nlcores 2\nend\n", err)));
+	cr_expect(not(within("config 1\niface eth0\naddr 10.0.0.1\npmd af_xdp\neal --log-level=3\nno-huge\nlcores 2\n"
+			     "end\n",
+			     err)));
 	cr_expect(eq(str, err, "\"lcores 2\" where the first dataplane started with \"end\""));
-	cr_expect(not(within("config 1\niface eth0\npmd af_xdp\neal --log-level=3\nend\n", err)));
+	cr_expect(not(within("config 1\niface eth0\naddr 10.0.0.1\npmd af_xdp\neal --log-level=3\nend\n", err)));
 	cr_expect(eq(str, err, "\"end\" where the first dataplane started with \"no-huge\""));
 	cr_expect(not(within("config 1\niface eth0\npmd af_xdp\neal --log-level=3\nno-huge\n", err)));
 	cr_expect(eq(str, err, "not one whole config message (\"config 1\" ... \"end\")"));
@@ -501,8 +517,8 @@ Test(config_message_pins, nothing_after_end)
 
 Test(config_message_pins, repin_keeps_the_first_pinned_lines_and_the_fresh_changeable_ones)
 {
-	static const char repinned[] = "config 1\niface eth0\npmd af_xdp\neal --log-level=3\nno-huge\n"
-				       "addr 10.0.0.2\ntftp-root /srv/new\nimage b.efi=/b.efi\nend\n";
+	static const char repinned[] = "config 1\niface eth0\naddr 10.0.0.1\npmd af_xdp\neal --log-level=3\nno-huge\n"
+				       "tftp-root /srv/new\nimage b.efi=/b.efi\nend\n";
 	char err[256] = "";
 	char *m = config_message_repin(pinned_message, "config 1\niface eth1\naddr 10.0.0.2\ntftp-root /srv/new\n"
 						       "pmd af_packet\nimage b.efi=/b.efi\nend\n");

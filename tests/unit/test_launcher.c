@@ -116,7 +116,11 @@ Test(launcher, starts_a_child_of_serve_with_the_settings_already_written)
 	char err[512] = "", got[4096];
 	pid_t pid = -1;
 	int fd = -1, status = -1;
+	sigset_t chld, pending;
 
+	sigemptyset(&chld);
+	sigaddset(&chld, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &chld, NULL); /* serve reads it from a signalfd */
 	cr_assert(eq(int, launcher_start_dataplane(launcher, TAG, first_message, &pid, &fd, err, sizeof(err)), 0),
 		  "%s", err);
 	cr_assert(fd >= 0 && pid > 0);
@@ -124,6 +128,8 @@ Test(launcher, starts_a_child_of_serve_with_the_settings_already_written)
 	cr_expect(eq(str, got, (char *)expected));
 	cr_expect(eq(int, (int)waitpid(pid, &status, 0), (int)pid), "the dataplane is our child (CLONE_PARENT)");
 	cr_expect(exited_with(status, 0), "status %#x", status);
+	sigpending(&pending);
+	cr_expect(sigismember(&pending, SIGCHLD), "its end was signalled to us (SIGCHLD), as supervision needs");
 	close(fd);
 }
 
@@ -131,12 +137,11 @@ Test(launcher, changeable_settings_may_change)
 {
 	static const char reloaded[] = "config 1\n"
 				       "iface veth-test\n"
-				       "addr 10.0.0.2\n"
+				       "addr 10.0.0.1\n"
 				       "tftp-root /srv/other\n"
 				       "cache-mb 512\n"
 				       "eal --log-level=3\n"
 				       "max-sessions 100\n"
-				       "port-range 62000-62999\n"
 				       "no-huge\n"
 				       "end\n";
 	char err[512] = "", got[4096];
@@ -156,6 +161,12 @@ Test(launcher, pinned_settings_are_refused_in_every_spelling)
 	start_and_expect_refusal("config 1\niface eth0\naddr 10.0.0.1\ntftp-root /srv/tftp\neal --log-level=3\n"
 				 "no-huge\nend\n",
 				 "another interface");
+	start_and_expect_refusal("config 1\niface veth-test\naddr 10.0.0.9\ntftp-root /srv/tftp\n"
+				 "eal --log-level=3\nno-huge\nend\n",
+				 "another address");
+	start_and_expect_refusal("config 1\niface veth-test\naddr 10.0.0.1\ntftp-root /srv/tftp\n"
+				 "eal --log-level=3\nport-range 1024-2047\nno-huge\nend\n",
+				 "another port range");
 	start_and_expect_refusal("config 1\niface veth-test\naddr 10.0.0.1\ntftp-root /srv/tftp\n"
 				 "eal -d /tmp/evil.so\nno-huge\nend\n",
 				 "EAL loading a shared object");
