@@ -15,6 +15,8 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,4 +246,61 @@ Test(launcher, it_ignores_the_signals_that_stop_serve)
 	kill(launcher_pid(launcher), SIGHUP);
 	cr_expect(eq(int, poll(&p, 1, 200), 0), "still there");
 	cr_expect(eq(int, launcher_remove_xdp(launcher), 0), "and answering");
+}
+
+/* The launcher dies with serve even when it became another user (the change
+ * of user clears a parent-death signal set before it): here serve's end of
+ * its socket lives on in a grandchild, so only the signal can end it. */
+Test(launcher_alone, dies_with_serve_even_as_another_user, .timeout = 30)
+{
+	struct passwd *nobody = getpwnam("nobody");
+	int report[2];
+	pid_t serve_pid, its_launcher = 0, holder = 0;
+	bool gone = false;
+
+	if (geteuid() != 0 || !nobody)
+		cr_skip_test("becoming another user takes root");
+	cr_assert(eq(int, pipe(report), 0));
+	serve_pid = fork();
+	cr_assert(serve_pid >= 0);
+	if (serve_pid == 0) {
+		struct service_user u = { .name = "nobody", .uid = nobody->pw_uid, .gid = nobody->pw_gid };
+		const struct launcher_config cfg = { .dataplane = "/bin/true", .args = NULL, .iface = "lo",
+						     .config_message = first_message, .user = &u };
+		struct launcher *l;
+		pid_t pid;
+		char msg[512];
+
+		if (launcher_spawn(&cfg, &l, msg, sizeof(msg)) < 0)
+			_exit(1);
+		pid = launcher_pid(l);
+		(void)!write(report[1], &pid, sizeof(pid));
+		pid = fork();
+		if (pid == 0) { /* holds serve's end of the socket */
+			sleep(10);
+			_exit(0);
+		}
+		(void)!write(report[1], &pid, sizeof(pid));
+		_exit(0);
+	}
+	close(report[1]);
+	cr_assert(eq(int, (int)read(report[0], &its_launcher, sizeof(its_launcher)), (int)sizeof(its_launcher)));
+	cr_assert(eq(int, (int)read(report[0], &holder, sizeof(holder)), (int)sizeof(holder)));
+	waitpid(serve_pid, NULL, 0);
+	for (int i = 0; i < 200 && !gone; i++) {
+		char path[64], state[256] = "";
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/proc/%d/stat", (int)its_launcher);
+		f = fopen(path, "r");
+		gone = !f || !fgets(state, sizeof(state), f) || strstr(state, ") Z ") != NULL;
+		if (f)
+			fclose(f);
+		if (!gone)
+			usleep(10000);
+	}
+	cr_expect(gone, "the launcher (pid %d) outlived serve", (int)its_launcher);
+	if (!gone)
+		kill(its_launcher, SIGKILL);
+	kill(holder, SIGKILL);
 }
