@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #define STOP_TIMEOUT_MS   10000
+#define KILL_TIMEOUT_MS   2000
 #define BACKOFF_FIRST_MS  50 /* a first crash costs the clients a retransmission, not a boot */
 #define BACKOFF_MAX_MS    5000
 #define CRASH_WINDOW_S    60
@@ -131,21 +132,41 @@ static void settings_tag(struct supervisor *s)
 /* Waits until the process behind pidfd is gone; false after timeout_ms. */
 static bool wait_gone(int pidfd, int timeout_ms)
 {
+	long deadline = now_ms() + timeout_ms;
 	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+	int r;
 
-	return poll(&p, 1, timeout_ms) == 1;
+	do /* a signal that interrupts the wait does not shorten it */
+		r = poll(&p, 1, (int)(deadline > now_ms() ? deadline - now_ms() : 0));
+	while (r < 0 && errno == EINTR);
+	return r == 1 && (p.revents & POLLIN);
 }
 
 /* SIGTERM, then SIGKILL after STOP_TIMEOUT_MS: for a dataplane that is not our child. */
 static void stop_foreign(pid_t pid, int pidfd)
 {
-	kill(pid, SIGTERM);
-	if (wait_gone(pidfd, STOP_TIMEOUT_MS))
+	long start = now_ms();
+
+	if (kill(pid, SIGTERM) < 0)
+		log_msg(LOG_ERROR, "cannot stop the dataplane (pid %d): %s", (int)pid, strerror(errno));
+	if (wait_gone(pidfd, STOP_TIMEOUT_MS)) {
+		log_msg(LOG_INFO, "the dataplane (pid %d) stopped in %ld ms", (int)pid, now_ms() - start);
 		return;
+	}
 	log_msg(LOG_ERROR, "the dataplane (pid %d) did not stop in %d s: killing it", (int)pid,
 		STOP_TIMEOUT_MS / 1000);
 	kill(pid, SIGKILL);
-	wait_gone(pidfd, 2000);
+	if (!wait_gone(pidfd, KILL_TIMEOUT_MS))
+		log_msg(LOG_ERROR, "the dataplane (pid %d) is still there %d s after SIGKILL", (int)pid,
+			KILL_TIMEOUT_MS / 1000);
+}
+
+/* A stopped dataplane lets go of the interface's lock when its descriptors
+ * close: bounded wait, so that the next dataplane finds the interface free. */
+static void wait_interface_free(const struct supervisor *s)
+{
+	for (int i = 0; i < 100 && instance_locked(s->cfg.iface); i++)
+		nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
 }
 
 /* Connects to the dataplane's socket and says "attach"; the first reply line
@@ -240,8 +261,7 @@ static int adopt_or_replace(struct supervisor *s)
 		(int)pid);
 	stop_foreign(pid, pidfd);
 	close(pidfd);
-	for (int i = 0; i < 100 && instance_locked(s->cfg.iface); i++)
-		nanosleep(&(struct timespec){ .tv_nsec = 20000000 }, NULL);
+	wait_interface_free(s);
 	return 0;
 }
 
@@ -442,6 +462,7 @@ int supervisor_stop(struct supervisor *s)
 	if (s->adopted) {
 		stop_foreign(s->pid, s->pidfd);
 		close(s->pidfd);
+		wait_interface_free(s);
 		s->pidfd = -1;
 		s->adopted = false;
 		s->pid = -1;

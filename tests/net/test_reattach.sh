@@ -168,6 +168,10 @@ check "the policy is sent again" wait_counter policies_applied $((policies_befor
 
 stop_stampede
 expect_eq "serve exits 0 on SIGTERM" 0 "$?"
-check "its dataplane is gone" gone "$fourth"
+grep -ho "the dataplane (pid [0-9]*) stopped in [0-9]* ms" "$WORK/fourth.log" | sed "s/^/# /"
+check "its dataplane is gone" gone "$fourth" || {
+	echo "# dataplane $fourth: $(grep -h '^State' "/proc/$fourth/status" 2>/dev/null)"
+	sed 's/^/#   /' "$WORK/fourth.log"
+}
 check "no XDP program is left on the interface" bash -c '! ip netns exec "$1" ip -d link show "$2" | grep -q prog/xdp' _ "$SRV_NS" "$SRV_IF"
 finish
